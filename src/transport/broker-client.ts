@@ -1,0 +1,210 @@
+/**
+ * Thin promise/async-iterator client of the broker's gRPC service. The producer's
+ * transport thread, the consumer, the CLI and the benchmarks all talk through it.
+ */
+import grpc from "@grpc/grpc-js";
+import { BrokerError, InvalidArgumentError, type BrokerErrorCode } from "../client/errors.js";
+import { ERROR_CODE_KEY } from "../broker/failures.js";
+import { GRPC_CHANNEL_OPTIONS } from "../broker/server.js";
+import {
+  brokerService,
+  errorCodeName,
+  type AppendRequest,
+  type AppendResponse,
+  type CreateTopicRequest,
+  type ReadRequest,
+  type ReadResponse,
+  type TopicInfo,
+} from "../wire/protocol.js";
+
+const BrokerStub = grpc.makeGenericClientConstructor(brokerService, "Broker");
+type Stub = InstanceType<typeof BrokerStub> & Record<string, (...args: unknown[]) => unknown>;
+
+/** Parses `tributary://host:port` (or plain `host:port`) into a gRPC target. */
+export function parseBrokerUrl(url: string): string {
+  const m = /^(?:tributary:\/\/)?(\[[^\]]+\]|[^:/]+):(\d{1,5})\/?$/.exec(url);
+  if (!m || Number(m[2]) > 65535) {
+    throw new InvalidArgumentError(`broker URL '${url}' is not of the form tributary://host:port`);
+  }
+  return `${m[1]}:${m[2]}`;
+}
+
+/** Turns a gRPC error into a BrokerError carrying the broker's error code. */
+export function toBrokerError(err: unknown): BrokerError {
+  if (err instanceof BrokerError) return err;
+  const e = err as grpc.ServiceError;
+  const code = e?.metadata?.get(ERROR_CODE_KEY)?.[0];
+  if (typeof code === "string") return new BrokerError(code as BrokerErrorCode, e.details || e.message);
+  if (e?.code === grpc.status.UNAVAILABLE || e?.code === grpc.status.DEADLINE_EXCEEDED) {
+    return new BrokerError("UNAVAILABLE", `broker unavailable: ${e.details || e.message}`);
+  }
+  return new BrokerError("UNKNOWN", e?.details || e?.message || String(err));
+}
+
+/** One Append stream. Acks arrive in the order the batches were sent. */
+export class AppendStream {
+  private readonly pending: { resolve: (r: AppendResponse) => void; reject: (e: Error) => void }[] = [];
+  private failure: BrokerError | undefined;
+  private ended = false;
+
+  constructor(private readonly call: grpc.ClientDuplexStream<AppendRequest, AppendResponse>) {
+    call.on("data", (res: AppendResponse) => this.pending.shift()?.resolve(res));
+    call.on("error", (err) => this.fail(toBrokerError(err)));
+    call.on("end", () => this.fail(new BrokerError("UNAVAILABLE", "append stream ended by the broker")));
+  }
+
+  /** Batches sent and not yet acknowledged. */
+  get inFlight(): number {
+    return this.pending.length;
+  }
+
+  /** Set once the stream has failed; every later append rejects with it. */
+  get error(): BrokerError | undefined {
+    return this.failure;
+  }
+
+  /**
+   * Sends one batch; resolves with its ack (which may carry a per-batch `error`), rejects
+   * when the stream fails before the ack arrives.
+   */
+  append(req: AppendRequest): Promise<AppendResponse> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.ended) return Promise.reject(new BrokerError("UNAVAILABLE", "append stream is closed"));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ resolve, reject });
+      this.call.write(req);
+    });
+  }
+
+  /** Resolves when the underlying socket can take more (write backpressure). */
+  writable(): boolean {
+    return !this.call.writableNeedDrain;
+  }
+
+  /** Half-closes the stream once the pending acks are in; idempotent. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.call.end();
+  }
+
+  /** Drops the stream at once; pending appends reject. */
+  cancel(): void {
+    this.ended = true;
+    this.call.cancel();
+    this.fail(new BrokerError("UNAVAILABLE", "append stream cancelled"));
+  }
+
+  private fail(err: BrokerError): void {
+    this.failure ??= err;
+    for (const p of this.pending.splice(0)) p.reject(this.failure);
+  }
+}
+
+export type ReadStart = "earliest" | "latest" | { offset: number } | { time: number };
+
+export interface ReadOptions {
+  topic: string;
+  partition: number;
+  start?: ReadStart;
+  follow?: boolean;
+  maxEvents?: number;
+}
+
+/** A Read stream: async-iterable responses plus cancel(). */
+export interface ReadStream extends AsyncIterable<ReadResponse> {
+  cancel(): void;
+}
+
+export class BrokerClient {
+  private readonly stub: Stub;
+
+  /** @param url `tributary://host:port` or `host:port` */
+  constructor(readonly url: string) {
+    this.stub = new BrokerStub(parseBrokerUrl(url), grpc.credentials.createInsecure(), GRPC_CHANNEL_OPTIONS) as Stub;
+  }
+
+  /** Resolves once connected; rejects with UNAVAILABLE after `timeoutMs`. */
+  waitForReady(timeoutMs = 5000): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.stub.waitForReady(Date.now() + timeoutMs, (err?: Error) =>
+        err ? reject(new BrokerError("UNAVAILABLE", `broker at ${this.url} not reachable within ${timeoutMs} ms`)) : resolve(),
+      ),
+    );
+  }
+
+  createTopic(req: CreateTopicRequest): Promise<TopicInfo> {
+    return this.unary("createTopic", req);
+  }
+
+  describeTopic(name: string): Promise<TopicInfo> {
+    return this.unary("describeTopic", { name });
+  }
+
+  async listTopics(): Promise<TopicInfo[]> {
+    return (await this.unary<{ topics: TopicInfo[] }>("listTopics", {})).topics;
+  }
+
+  async deleteTopic(name: string): Promise<boolean> {
+    return (await this.unary<{ deleted: boolean }>("deleteTopic", { name })).deleted;
+  }
+
+  async commitCursor(topic: string, consumer: string, partition: number, nextOffset: number): Promise<void> {
+    await this.unary("commitCursor", { topic, consumer, partition, nextOffset });
+  }
+
+  async fetchCursor(topic: string, consumer: string, partition: number): Promise<number | undefined> {
+    const r = await this.unary<{ found: boolean; nextOffset: number }>("fetchCursor", { topic, consumer, partition });
+    return r.found ? Number(r.nextOffset) : undefined;
+  }
+
+  /** Opens a bidirectional Append stream. */
+  openAppendStream(): AppendStream {
+    return new AppendStream(this.stub.append() as grpc.ClientDuplexStream<AppendRequest, AppendResponse>);
+  }
+
+  /** Reads one partition from a start position; in follow mode the stream stays open. */
+  read(options: ReadOptions): ReadStream {
+    const req: Partial<ReadRequest> = { topic: options.topic, partition: options.partition, follow: options.follow ?? false, maxEvents: options.maxEvents ?? 0 };
+    const start = options.start ?? "earliest";
+    if (start === "earliest") req.earliest = true;
+    else if (start === "latest") req.latest = true;
+    else if ("offset" in start) req.offset = start.offset;
+    else req.timestampMs = start.time;
+    const call = this.stub.read(req) as grpc.ClientReadableStream<ReadResponse>;
+    let cancelled = false;
+    return {
+      cancel: () => {
+        cancelled = true;
+        call.cancel();
+      },
+      async *[Symbol.asyncIterator]() {
+        try {
+          for await (const res of call) yield res as ReadResponse;
+        } catch (err) {
+          if (cancelled && (err as grpc.ServiceError).code === grpc.status.CANCELLED) return;
+          throw toBrokerError(err);
+        } finally {
+          if (!cancelled) call.cancel();
+        }
+      },
+    };
+  }
+
+  close(): void {
+    this.stub.close();
+  }
+
+  private unary<Res>(method: string, req: unknown): Promise<Res> {
+    return new Promise((resolve, reject) =>
+      this.stub[method]!(req, (err: grpc.ServiceError | null, res: Res) => (err ? reject(toBrokerError(err)) : resolve(res))),
+    );
+  }
+}
+
+/** Maps a per-batch `AppendResponse.error` to a BrokerError. */
+export function appendError(res: AppendResponse): BrokerError | undefined {
+  if (!res.error) return undefined;
+  const name = errorCodeName(res.error.code);
+  return new BrokerError(name === "UNSPECIFIED" ? "UNKNOWN" : name, res.error.message);
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+// Tests import the compiled package from dist/ (built by `pretest`), because the
+// worker threads the producer starts can only load plain JavaScript.
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: "forks",
+    poolOptions: { forks: { singleFork: false, maxForks: 2 } },
+  },
+});
