@@ -1,0 +1,194 @@
+/**
+ * The per-chunk work of the producer pipeline: validate → select partition → serialize
+ * every event of a chunk, and pack the survivors into one record blob per partition.
+ * Runs inside a pipeline worker (workers/pipeline-worker.ts) or inline on the main
+ * thread; it is the one place where per-event cost matters, so the loop avoids
+ * closures and allocates only the serialized bytes, a data view per event, and one
+ * buffer per partition.
+ */
+import type { PipelineStage } from "../client/errors.js";
+import { InvalidArgumentError } from "../client/errors.js";
+import { RECORD_HEADER_BYTES, writeRecord } from "../wire/records.js";
+import type { PipelineSpecs } from "./contracts.js";
+import { loadPipeline, type LoadedPipeline } from "./loader.js";
+
+/** One chunk of pushed events, in push order. Typed arrays may be structured clones. */
+export interface ChunkInput {
+  /** The topic's normalized pipeline. */
+  specs: PipelineSpecs;
+  /** Partitions of the topic. */
+  numPartitions: number;
+  /** Push index of the first event of the chunk (for error messages). */
+  firstIndex: number;
+  /** Per event: a JSON-compatible value, or JSON text that is parsed first (stage "input"). */
+  metadata: unknown[];
+  /** Per event: explicit partition, or -1 to ask the partition selector. */
+  partitions: Int32Array;
+  /** Per event key, or undefined when no event of the chunk has one. */
+  keys: (string | undefined)[] | undefined;
+  /** All events' data bytes back to back (may be empty). */
+  data: Uint8Array;
+  /** Length n+1: event i's data is `data.subarray(dataOffsets[i], dataOffsets[i + 1])`. */
+  dataOffsets: Uint32Array;
+}
+
+/** The events of one partition, as a record blob (src/wire/records.ts), in chunk order. */
+export interface ChunkPart {
+  partition: number;
+  /** Records in `records`. */
+  count: number;
+  /**
+   * The record blob. It owns its ArrayBuffer exactly (`byteOffset` 0, `byteLength` =
+   * `buffer.byteLength`), so each part can be transferred on its own — from the worker,
+   * and later to the transport thread — without detaching another part.
+   */
+  records: Uint8Array;
+}
+
+/** An event the pipeline rejected. */
+export interface ChunkFailure {
+  /** Position of the event in the chunk (add `firstIndex` for the push index). */
+  index: number;
+  stage: PipelineStage;
+  reason: string;
+}
+
+/** Result of one chunk. */
+export interface ChunkOutput {
+  /** One per partition that received events, ascending partition. */
+  parts: ChunkPart[];
+  /** Per event: its partition, or -1 when it failed. Owns its ArrayBuffer too. */
+  eventPartition: Int32Array;
+  /** Rejected events, ascending index. */
+  failures: ChunkFailure[];
+}
+
+/**
+ * Runs the topic's pipeline (loaded once per thread, see loader.ts) over a chunk.
+ * A stage that throws fails only its event; the other events are unaffected.
+ * @throws InvalidArgumentError when the pipeline cannot be loaded or the input is inconsistent
+ */
+export async function processChunk(input: ChunkInput): Promise<ChunkOutput> {
+  checkInput(input);
+  return processChunkWith(await loadPipeline(input.specs), input);
+}
+
+/** {@link processChunk} with an already loaded pipeline (inline mode skips the await). */
+export function processChunkWith(pipeline: LoadedPipeline, input: ChunkInput): ChunkOutput {
+  const { validator, partitionSelector, serializer } = pipeline;
+  const { numPartitions, metadata, partitions, keys, data, dataOffsets } = input;
+  const n = metadata.length;
+  const eventPartition = new Int32Array(n).fill(-1);
+  const serialized: Uint8Array[] = new Array(n);
+  const views: Uint8Array[] = new Array(n);
+  const sizes = new Float64Array(numPartitions);
+  const counts = new Int32Array(numPartitions);
+  const failures: ChunkFailure[] = [];
+
+  // Pass 1: run the stages and size each partition's blob.
+  for (let i = 0; i < n; i++) {
+    let stage: PipelineStage = "input";
+    try {
+      let md = metadata[i];
+      if (typeof md === "string") md = parseJson(md);
+      stage = "validator";
+      const view = data.subarray(dataOffsets[i], dataOffsets[i + 1]);
+      validator.validate(md, view);
+      stage = "partitionSelector";
+      let p = partitions[i]!;
+      if (p === -1) {
+        p = partitionSelector.selectPartitionFor(md, numPartitions, keys?.[i]);
+        // `(p | 0) === p` rejects non-numbers, NaN, fractions and values beyond int32.
+        if ((p | 0) !== p || p < 0 || p >= numPartitions) {
+          throw new Error(`partition selector returned ${describe(p)}, not an integer in [0, ${numPartitions})`);
+        }
+      } else if (p < 0 || p >= numPartitions) {
+        throw new Error(`explicit partition ${p} is out of range: the topic has ${numPartitions} partitions (0..${numPartitions - 1})`);
+      }
+      stage = "serializer";
+      const bytes = serializer.serialize(md);
+      if (!(bytes instanceof Uint8Array)) throw new Error(`serialize() returned ${describe(bytes)}, not a Uint8Array`);
+      serialized[i] = bytes;
+      views[i] = view;
+      eventPartition[i] = p;
+      counts[p]!++;
+      sizes[p]! += RECORD_HEADER_BYTES + bytes.byteLength + view.byteLength;
+    } catch (err) {
+      failures.push({ index: i, stage, reason: reasonOf(err) });
+    }
+  }
+
+  // Pass 2: one exactly-sized buffer per partition, records written in chunk order.
+  const parts: ChunkPart[] = [];
+  const blobs: Uint8Array[] = new Array(numPartitions);
+  const dataViews: DataView[] = new Array(numPartitions);
+  const offsets = new Float64Array(numPartitions);
+  for (let p = 0; p < numPartitions; p++) {
+    if (counts[p] === 0) continue;
+    const records = new Uint8Array(sizes[p]!);
+    blobs[p] = records;
+    dataViews[p] = new DataView(records.buffer);
+    parts.push({ partition: p, count: counts[p]!, records });
+  }
+  for (let i = 0; i < n; i++) {
+    const p = eventPartition[i]!;
+    if (p < 0) continue;
+    offsets[p] = writeRecord(blobs[p]!, dataViews[p]!, offsets[p]!, serialized[i]!, views[i]!);
+  }
+  return { parts, eventPartition, failures };
+}
+
+/** The distinct ArrayBuffers of an output, for a zero-copy `postMessage` transfer list. */
+export function transferList(output: ChunkOutput): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  addBuffer(buffers, output.eventPartition);
+  for (const part of output.parts) addBuffer(buffers, part.records);
+  return [...buffers];
+}
+
+function addBuffer(into: Set<ArrayBuffer>, view: ArrayBufferView): void {
+  // SharedArrayBuffers are shared, not transferred; listing one would throw.
+  if (view.buffer instanceof ArrayBuffer) into.add(view.buffer);
+}
+
+/** Whole-chunk problems are programming errors of the caller, not event failures. */
+function checkInput(input: ChunkInput): void {
+  const { numPartitions, metadata, partitions, keys, data, dataOffsets, firstIndex } = input;
+  const n = metadata?.length;
+  const problem =
+    !Number.isInteger(numPartitions) || numPartitions < 1 ? `numPartitions ${numPartitions} is not a positive integer`
+    : !Array.isArray(metadata) ? "metadata is not an array"
+    : partitions?.length !== n ? `partitions has ${partitions?.length} entries for ${n} events`
+    : keys !== undefined && keys.length !== n ? `keys has ${keys.length} entries for ${n} events`
+    : dataOffsets?.length !== n + 1 ? `dataOffsets has ${dataOffsets?.length} entries for ${n} events (needs n+1)`
+    : dataOffsets[n]! > (data?.byteLength ?? -1) ? `dataOffsets end at ${dataOffsets[n]} past the ${data?.byteLength} data bytes`
+    : undefined;
+  if (problem !== undefined) throw new InvalidArgumentError(`chunk starting at event #${firstIndex}: ${problem}`);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new Error(`metadata is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+function reasonOf(err: unknown): string {
+  const message = err instanceof Error ? err.message : typeof err === "string" ? err : describe(err);
+  return message || (err instanceof Error ? `${err.name} without a message` : "threw without a reason");
+}
+
+/** Short, never-throwing rendering of a value for a rejection reason. */
+function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "bigint") return `${value}n`;
+  if (typeof value === "function") return "a function";
+  if (typeof value !== "object" || value === null) return String(value);
+  try {
+    const json = JSON.stringify(value);
+    return json.length > 80 ? `${json.slice(0, 77)}...` : json;
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}

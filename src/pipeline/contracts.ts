@@ -1,0 +1,76 @@
+/**
+ * Plugin contracts of the producer pipeline (the Diaspora Stream API's Validator,
+ * PartitionSelector and Serializer, in TypeScript idiom).
+ *
+ * Plugins run inside worker threads, so a topic never holds plugin objects: it holds
+ * {@link PluginSpec}s (module + export + JSON config) and every thread loads its own
+ * instances from them. A plugin module exports either a class, constructed as
+ * `new X(config)`, or a factory function, called as `X(config)` (it may return a
+ * promise). Instances must be usable for many events: they are created once per thread
+ * and per topic pipeline, never per event.
+ */
+
+/**
+ * Checks one event before it is routed. Throws to reject the event; the thrown
+ * error's message becomes the rejection reason the producer reports.
+ */
+export interface Validator {
+  /**
+   * @param metadata the event's metadata, a JSON-compatible value
+   * @param data the event's data bytes (a view: do not keep it past the call)
+   */
+  validate(metadata: unknown, data: Uint8Array): void;
+}
+
+/** Chooses the partition of an event that was pushed without an explicit partition. */
+export interface PartitionSelector {
+  /**
+   * @param metadata the validated metadata
+   * @param numPartitions partitions of the topic (at least 1)
+   * @param key the key given at push time, if any
+   * @returns an integer in `[0, numPartitions)`; anything else rejects the event
+   */
+  selectPartitionFor(metadata: unknown, numPartitions: number, key?: string): number;
+}
+
+/** Turns metadata into the bytes stored in the log, and back (consumers). */
+export interface Serializer {
+  /** Encodes validated metadata. The result is copied right away, so it may be a view. */
+  serialize(metadata: unknown): Uint8Array;
+  /** Decodes what {@link Serializer.serialize} produced. */
+  deserialize(bytes: Uint8Array): unknown;
+}
+
+/** The three plugin kinds of a topic pipeline. */
+export type PluginKind = "validator" | "partitionSelector" | "serializer";
+
+/** Maps each plugin kind to its contract. */
+export interface PluginContracts {
+  validator: Validator;
+  partitionSelector: PartitionSelector;
+  serializer: Serializer;
+}
+
+/**
+ * Reference to a plugin: which module, which export, and the config handed to it.
+ * `export` defaults to `"default"`; `config` must survive `JSON.stringify`, because it
+ * is stored in the broker and cloned into every worker.
+ */
+export type PluginSpec = { module: string; export?: string; config?: unknown };
+
+/**
+ * What users write: a {@link PluginSpec}, a built-in name (`"json-schema"`), or the
+ * short form `"ExportName:./module.js"`. See `normalizeSpec` in spec.ts.
+ */
+export type PluginSpecInput = string | PluginSpec;
+
+/**
+ * The normalized pipeline of a topic as the broker stores it: every `module` is an
+ * absolute specifier (a `file:` URL, or a bare package name that could not be resolved
+ * where the topic was created).
+ */
+export interface PipelineSpecs {
+  validator: PluginSpec;
+  partitionSelector: PluginSpec;
+  serializer: PluginSpec;
+}
