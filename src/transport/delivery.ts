@@ -1,0 +1,160 @@
+/**
+ * Delivery of batches through a TransportDriver: keeps every batch until it is
+ * acknowledged, reconnects with backoff when the connection fails, re-sends the
+ * unacknowledged batches in their original order with their original sequence numbers
+ * (the broker answers duplicates with their first IDs), and gives up on a batch once its
+ * delivery timeout has passed.
+ */
+import type { BatchAck, OutgoingBatch, TransportDriver } from "./driver.js";
+import type { BatchFailure, TransportStats } from "./messages.js";
+import { BrokerError } from "../client/errors.js";
+
+interface Tracked extends OutgoingBatch {
+  deadline: number;
+  /** Connection generation the batch was last sent on. */
+  sentOn: number;
+}
+
+export interface DeliveryEvents {
+  acked(batch: OutgoingBatch, ack: BatchAck): void;
+  failed(failure: BatchFailure): void;
+}
+
+export class Delivery {
+  /** Unacknowledged batches, in send order (Map keeps insertion order). */
+  private readonly unacked = new Map<string, Tracked>();
+  private generation = 0;
+  private connected = false;
+  private reconnecting: Promise<void> | undefined;
+  private backoff: number;
+  private closed = false;
+  private readonly timer: NodeJS.Timeout;
+  readonly stats: TransportStats = {
+    batchesSent: 0,
+    batchesAcked: 0,
+    batchesResent: 0,
+    duplicatesAcked: 0,
+    reconnects: 0,
+    bytesSent: 0,
+    connected: false,
+    lastError: undefined,
+  };
+
+  constructor(
+    private readonly driver: TransportDriver,
+    private readonly events: DeliveryEvents,
+    private readonly deliveryTimeoutMs: number,
+    private readonly retryBackoffMs: number,
+  ) {
+    this.backoff = retryBackoffMs;
+    this.timer = setInterval(() => this.expire(), Math.min(100, Math.max(10, deliveryTimeoutMs / 10)));
+    this.timer.unref();
+  }
+
+  /** Connects for the first time; on failure keeps retrying in the background. */
+  async start(): Promise<void> {
+    try {
+      await this.driver.connect();
+      this.onConnected();
+    } catch (err) {
+      this.onConnectionLost(err);
+    }
+  }
+
+  submit(batch: OutgoingBatch): void {
+    const tracked: Tracked = { ...batch, deadline: Date.now() + this.deliveryTimeoutMs, sentOn: -1 };
+    this.unacked.set(key(batch), tracked);
+    if (this.connected) this.send(tracked);
+  }
+
+  get pending(): number {
+    return this.unacked.size;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    for (const b of this.unacked.values()) {
+      this.events.failed({ partition: b.partition, seq: b.seq, code: "CLOSED", message: "producer closed before the batch was acknowledged" });
+    }
+    this.unacked.clear();
+    await this.driver.close();
+  }
+
+  private send(batch: Tracked): void {
+    const generation = this.generation;
+    if (batch.sentOn >= 0) this.stats.batchesResent++;
+    batch.sentOn = generation;
+    this.stats.batchesSent++;
+    this.stats.bytesSent += batch.records.byteLength;
+    this.driver.send(batch).then(
+      (ack) => {
+        if (this.unacked.get(key(batch)) !== batch) return; // expired or already acked
+        this.unacked.delete(key(batch));
+        this.stats.batchesAcked++;
+        if (ack.duplicate) this.stats.duplicatesAcked++;
+        this.backoff = this.retryBackoffMs;
+        this.events.acked(batch, ack);
+      },
+      (err: unknown) => {
+        const e = err instanceof BrokerError ? err : new BrokerError("UNAVAILABLE", String(err));
+        if (e.code === "UNAVAILABLE" || e.code === "UNKNOWN") {
+          if (generation === this.generation) this.onConnectionLost(e);
+          return;
+        }
+        // The log refused the batch: re-sending would fail the same way.
+        if (this.unacked.get(key(batch)) !== batch) return;
+        this.unacked.delete(key(batch));
+        this.events.failed({ partition: batch.partition, seq: batch.seq, code: e.code, message: e.message });
+      },
+    );
+  }
+
+  private onConnected(): void {
+    this.connected = true;
+    this.stats.connected = true;
+    this.generation++;
+    // Re-send in original order: per partition, sequence order is push order.
+    for (const batch of [...this.unacked.values()]) this.send(batch);
+  }
+
+  private onConnectionLost(err: unknown): void {
+    this.stats.lastError = (err as Error)?.message ?? String(err);
+    this.connected = false;
+    this.stats.connected = false;
+    if (this.closed || this.reconnecting) return;
+    this.generation++;
+    this.reconnecting = (async () => {
+      while (!this.closed) {
+        await new Promise((r) => setTimeout(r, this.backoff));
+        this.backoff = Math.min(this.backoff * 2, 2000);
+        if (this.closed) return;
+        try {
+          this.stats.reconnects++;
+          await this.driver.connect();
+          this.reconnecting = undefined;
+          this.onConnected();
+          return;
+        } catch (e) {
+          this.stats.lastError = (e as Error)?.message ?? String(e);
+        }
+      }
+    })();
+  }
+
+  private expire(): void {
+    const now = Date.now();
+    for (const [k, b] of this.unacked) {
+      if (b.deadline > now) continue;
+      this.unacked.delete(k);
+      this.events.failed({
+        partition: b.partition,
+        seq: b.seq,
+        code: "timeout",
+        message: this.stats.lastError ?? "no acknowledgement from the broker",
+      });
+    }
+  }
+}
+
+const key = (b: OutgoingBatch): string => `${b.partition}:${b.seq}`;
