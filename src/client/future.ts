@@ -19,6 +19,8 @@ export class EventFuture implements PromiseLike<EventID> {
   private settle: { resolve: (id: EventID) => void; reject: (e: Error) => void } | undefined;
   /** Partition the event went to; -1 until known. */
   partition = -1;
+  /** @internal Flush epoch the event was pushed in. */
+  epoch = 0;
 
   /** @internal */
   constructor(

@@ -1,0 +1,319 @@
+/**
+ * The public Consumer: reads partitions of a topic from the broker, merges them into one
+ * async iterator and stores progress as named cursors.
+ *
+ * One follow-mode Read stream runs per partition. Each stream pushes its responses into
+ * one shared FIFO, so events of a partition keep their ID order while partitions
+ * interleave by arrival. Records stay views into the received frames until they are
+ * handed out; metadata is decoded at hand-out, so a bad event fails exactly where it is.
+ */
+import { BrokerError, InvalidArgumentError, TributaryError } from "./errors.js";
+import { CursorCommitter } from "./cursor-committer.js";
+import { loadTopicSerializer } from "./topic-specs.js";
+import type { EventID } from "./types.js";
+import type { Serializer } from "../pipeline/contracts.js";
+import type { BrokerClient, ReadStream } from "../transport/broker-client.js";
+import type { TopicInfo } from "../wire/protocol.js";
+import { iterateRecords, type RecordView } from "../wire/records.js";
+
+/** Where a consumer starts in a partition for which its name has no stored cursor. */
+export type StartPosition = "earliest" | "latest" | { offset: number } | { time: number /* ms since epoch */ };
+
+/** Options of {@link Consumer}; see `TopicHandle.consumer()`. */
+export interface ConsumerOptions {
+  /** Consumer name: the broker stores cursors under (topic, name, partition). */
+  name: string;
+  /** Partitions to read; default: all partitions of the topic. */
+  partitions?: number[];
+  /** Start of a partition without a stored cursor for `name`; default `"earliest"`. */
+  start?: StartPosition;
+  /** Events buffered ahead of the iterator before reading pauses; default 10 000. */
+  maxBuffered?: number;
+}
+
+/** One event as a consumer hands it out. */
+export interface ConsumedEvent {
+  readonly partition: number;
+  /** The event's ID (its offset in its partition). */
+  readonly id: EventID;
+  /** Append time, ms since epoch. */
+  readonly timestamp: number;
+  /** Metadata, decoded with the topic's serializer. */
+  readonly metadata: unknown;
+  /** The event's bytes: a view into the received frame, not a copy. */
+  readonly data: Uint8Array;
+  /**
+   * Marks this event and every earlier one of its partition as processed. Resolves once
+   * the broker stored a cursor covering it; rejects with the BrokerError of that commit.
+   * Not awaiting it is fine: a failed commit then only means the events are delivered
+   * again to the next consumer of this name.
+   */
+  acknowledge(): Promise<void>;
+}
+
+/** An event's metadata could not be decoded with the topic's serializer. */
+export class MetadataDecodeError extends TributaryError {
+  override name = "MetadataDecodeError";
+  constructor(readonly partition: number, readonly id: EventID, reason: string) {
+    super(`cannot decode the metadata of event ${id} in partition ${partition}: ${reason}`);
+  }
+}
+
+const DEFAULT_MAX_BUFFERED = 10_000;
+const DEFAULT_POLL_MAX = 1000;
+const DEFAULT_POLL_TIMEOUT_MS = 1000;
+
+/** Received records not yet handed out: the rest of one Read response. */
+interface Pending {
+  partition: number;
+  nextId: number;
+  timestamp: number;
+  left: number;
+  records: Iterator<RecordView>;
+}
+
+class Event implements ConsumedEvent {
+  readonly #committer: CursorCommitter;
+  constructor(
+    readonly partition: number,
+    readonly id: EventID,
+    readonly timestamp: number,
+    readonly metadata: unknown,
+    readonly data: Uint8Array,
+    committer: CursorCommitter,
+  ) {
+    this.#committer = committer;
+  }
+  acknowledge(): Promise<void> {
+    // The cursor is the next offset to read.
+    return this.#committer.acknowledge(this.partition, this.id + 1);
+  }
+}
+
+/**
+ * Reads a topic's partitions as one stream of events, in ID order within a partition.
+ * Iterate it with `for await` (leaving the loop closes the consumer) or pull batches
+ * with {@link Consumer.poll}. Reading starts when the consumer is created and follows
+ * new events until {@link Consumer.close}.
+ */
+export class Consumer implements AsyncIterable<ConsumedEvent> {
+  readonly #client: BrokerClient;
+  readonly #topic: TopicInfo;
+  readonly #name: string;
+  readonly #maxBuffered: number;
+  readonly #committer: CursorCommitter;
+  #serializer: Serializer | undefined;
+  readonly #queue: Pending[] = [];
+  #buffered = 0;
+  #streams: ReadStream[] = [];
+  /** First read/start/decode error; handed out once the buffer is drained. */
+  #failure: { error: unknown } | undefined;
+  #closing: Promise<void> | undefined;
+  readonly #running: Promise<void>;
+  /** Wakes readers blocked on an empty buffer. */
+  #dataWaiters: (() => void)[] = [];
+  /** Wakes partition streams paused by a full buffer. */
+  #spaceWaiters: (() => void)[] = [];
+
+  /** @internal created by `TopicHandle.consumer()`. */
+  constructor(client: BrokerClient, topic: TopicInfo, options: ConsumerOptions) {
+    const { name, partitions, start, maxBuffered } = validateOptions(topic, options);
+    this.#client = client;
+    this.#topic = topic;
+    this.#name = name;
+    this.#maxBuffered = maxBuffered;
+    this.#committer = new CursorCommitter((partition, next) => client.commitCursor(topic.name, name, partition, next));
+    this.#running = this.#run(partitions, start).catch((err: unknown) => this.#fail(err));
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<ConsumedEvent> {
+    return {
+      next: async () => {
+        const [event] = await this.#take(1, Infinity);
+        return event ? { value: event, done: false } : { value: undefined, done: true };
+      },
+      // `break` out of for-await: close, so no follow stream outlives the loop.
+      return: async () => {
+        await this.close();
+        return { value: undefined, done: true };
+      },
+    };
+  }
+
+  /**
+   * Pulls up to `max` buffered events, waiting at most `timeoutMs` for the first one.
+   * Resolves with `[]` on timeout or once closed; rejects with the error that stopped
+   * the consumer (read error, deleted topic, undecodable metadata).
+   */
+  poll(max = DEFAULT_POLL_MAX, timeoutMs = DEFAULT_POLL_TIMEOUT_MS): Promise<ConsumedEvent[]> {
+    if (!Number.isInteger(max) || max < 1) return Promise.reject(new InvalidArgumentError(`poll max must be a positive integer, got ${max}`));
+    if (!(timeoutMs >= 0)) return Promise.reject(new InvalidArgumentError(`poll timeout must be >= 0 ms, got ${timeoutMs}`));
+    return this.#take(max, timeoutMs);
+  }
+
+  /**
+   * Cancels the read streams and waits for the cursor commits under way; buffered
+   * events are dropped (unacknowledged, they are delivered again to the next consumer
+   * of this name). Iteration then ends and `acknowledge()` rejects. Idempotent.
+   */
+  close(): Promise<void> {
+    if (!this.#closing) {
+      this.#stopReading();
+      this.#queue.length = 0;
+      this.#buffered = 0;
+      this.#closing = Promise.all([this.#running, this.#committer.close()]).then(() => {});
+      this.#wake();
+    }
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Loads the serializer and the cursors, then pumps one Read stream per partition. */
+  async #run(partitions: number[], start: StartPosition): Promise<void> {
+    const [serializer, cursors] = await Promise.all([
+      loadTopicSerializer(this.#topic),
+      Promise.all(partitions.map((p) => this.#client.fetchCursor(this.#topic.name, this.#name, p))),
+    ]);
+    this.#serializer = serializer;
+    if (this.#stopped) return;
+    this.#streams = partitions.map((partition, i) => {
+      const cursor = cursors[i];
+      return this.#client.read({ topic: this.#topic.name, partition, start: cursor === undefined ? start : { offset: cursor }, follow: true });
+    });
+    await Promise.all(this.#streams.map((stream, i) => this.#pump(stream, partitions[i]!)));
+  }
+
+  async #pump(stream: ReadStream, partition: number): Promise<void> {
+    for await (const res of stream) {
+      if (this.#stopped) return;
+      if (res.count === 0) continue;
+      // A plain Uint8Array view of the frame (protobufjs hands out a Buffer, whose slice()
+      // would not copy): events then carry the declared type, still without copying.
+      const blob = new Uint8Array(res.records.buffer, res.records.byteOffset, res.records.byteLength);
+      this.#queue.push({ partition, nextId: res.firstEventId, timestamp: res.timestampMs, left: res.count, records: iterateRecords(blob, res.count) });
+      this.#buffered += res.count;
+      this.#wake();
+      // Not pulling from the stream lets gRPC flow control hold the broker back.
+      while (this.#buffered >= this.#maxBuffered && !this.#stopped) await new Promise<void>((r) => this.#spaceWaiters.push(r));
+      if (this.#stopped) return;
+    }
+    // A follow stream only ends by itself when the broker closed the partition.
+    if (!this.#stopped) throw await this.#endReason(partition);
+  }
+
+  /** Why the broker ended a follow stream: usually the topic was deleted. */
+  async #endReason(partition: number): Promise<unknown> {
+    try {
+      await this.#client.describeTopic(this.#topic.name);
+    } catch (err) {
+      return err;
+    }
+    return new BrokerError("UNAVAILABLE", `the broker ended the read stream of topic '${this.#topic.name}' partition ${partition}`);
+  }
+
+  async #take(max: number, timeoutMs: number): Promise<ConsumedEvent[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.#closing) return [];
+      if (this.#buffered > 0) return this.#takeBuffered(max);
+      if (this.#failure) throw this.#failure.error;
+      const wait = deadline - Date.now();
+      if (wait <= 0) return [];
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.#dataWaiters.push(resolve);
+        if (wait !== Infinity) timer = setTimeout(resolve, wait);
+      });
+      clearTimeout(timer);
+    }
+  }
+
+  #takeBuffered(max: number): ConsumedEvent[] {
+    const out: ConsumedEvent[] = [];
+    const serializer = this.#serializer!; // set before any stream runs
+    while (out.length < max && this.#queue.length > 0) {
+      const head = this.#queue[0]!;
+      const record = head.records.next().value as RecordView;
+      const id = head.nextId++;
+      if (--head.left === 0) this.#queue.shift();
+      this.#buffered--;
+      let metadata: unknown;
+      try {
+        metadata = serializer.deserialize(record.metadata);
+      } catch (err) {
+        // Stop here: what was taken before goes out now, the error on the next call. This
+        // event is where delivery ends, so its error wins over an earlier read error.
+        const error = new MetadataDecodeError(head.partition, id, err instanceof Error ? err.message : String(err));
+        this.#fail(error);
+        this.#failure = { error };
+        this.#queue.length = 0;
+        this.#buffered = 0;
+        if (out.length > 0) break;
+        throw this.#failure!.error;
+      }
+      out.push(new Event(head.partition, id, head.timestamp, metadata, record.data, this.#committer));
+    }
+    if (this.#buffered < this.#maxBuffered) this.#wakeAll(this.#spaceWaiters);
+    return out;
+  }
+
+  get #stopped(): boolean {
+    return this.#closing !== undefined || this.#failure !== undefined;
+  }
+
+  /** Records the first error; streams stop, buffered events still go out before it. */
+  #fail(error: unknown): void {
+    if (this.#stopped) return;
+    this.#failure = { error };
+    this.#stopReading();
+    this.#wake();
+  }
+
+  #stopReading(): void {
+    for (const stream of this.#streams) stream.cancel();
+    this.#wakeAll(this.#spaceWaiters);
+  }
+
+  #wake(): void {
+    this.#wakeAll(this.#dataWaiters);
+  }
+
+  #wakeAll(waiters: (() => void)[]): void {
+    for (const resolve of waiters.splice(0)) resolve();
+  }
+}
+
+function validateOptions(topic: TopicInfo, options: ConsumerOptions): Required<ConsumerOptions> {
+  if (typeof options !== "object" || options === null) throw new InvalidArgumentError("consumer options must be an object with at least a name");
+  const { name, partitions, start = "earliest", maxBuffered = DEFAULT_MAX_BUFFERED } = options;
+  if (typeof name !== "string" || name.length === 0) throw new InvalidArgumentError(`consumer name must be a non-empty string, got ${JSON.stringify(name)}`);
+  const all = [...Array(topic.partitions).keys()];
+  if (partitions !== undefined) {
+    if (!Array.isArray(partitions) || partitions.length === 0) throw new InvalidArgumentError("consumer partitions must be a non-empty array of partition numbers");
+    for (const [i, p] of partitions.entries()) {
+      if (!Number.isInteger(p) || p < 0 || p >= topic.partitions) {
+        throw new InvalidArgumentError(`consumer partition ${JSON.stringify(p)} does not exist: topic '${topic.name}' has ${topic.partitions} partitions (0..${topic.partitions - 1})`);
+      }
+      if (partitions.indexOf(p) !== i) throw new InvalidArgumentError(`consumer partition ${p} is listed twice`);
+    }
+  }
+  if (!isStartPosition(start)) {
+    throw new InvalidArgumentError(`consumer start must be "earliest", "latest", { offset: n >= 0 } or { time: ms >= 0 }, got ${JSON.stringify(start)}`);
+  }
+  if (!Number.isInteger(maxBuffered) || maxBuffered < 1) throw new InvalidArgumentError(`consumer maxBuffered must be a positive integer, got ${maxBuffered}`);
+  return { name, partitions: partitions ?? all, start, maxBuffered };
+}
+
+function isStartPosition(start: unknown): start is StartPosition {
+  if (start === "earliest" || start === "latest") return true;
+  if (typeof start !== "object" || start === null) return false;
+  const keys = Object.keys(start);
+  if (keys.length !== 1) return false;
+  const value = (start as Record<string, unknown>)[keys[0]!];
+  if (keys[0] === "offset") return Number.isSafeInteger(value) && (value as number) >= 0;
+  if (keys[0] === "time") return typeof value === "number" && Number.isFinite(value) && value >= 0;
+  return false;
+}

@@ -1,0 +1,41 @@
+/** A handle on an existing topic: its layout and pipeline, and factories of producers and consumers. */
+import { Producer } from "../producer/producer.js";
+import type { ProducerOptions } from "../producer/options.js";
+import type { PipelineSpecs } from "../pipeline/contracts.js";
+import type { BrokerClient } from "../transport/broker-client.js";
+import { Consumer, type ConsumerOptions } from "./consumer.js";
+import { ThreadPool } from "./thread-pool.js";
+
+export class TopicHandle {
+  /** @internal Use `driver.openTopic(name)`. */
+  constructor(
+    private readonly client: BrokerClient,
+    private readonly url: string,
+    /** Topic name. */
+    readonly name: string,
+    /** Number of partitions. */
+    readonly partitions: number,
+    /** The validator, partition selector and serializer every producer of the topic runs. */
+    readonly pipeline: PipelineSpecs,
+    private readonly info: Awaited<ReturnType<BrokerClient["describeTopic"]>>,
+    private readonly onProducer: (p: Producer) => void,
+  ) {}
+
+  /**
+   * Creates a producer. Without `threadPool` the pipeline runs inline on the main thread.
+   * Close it with `await producer.close()` (or `await using`).
+   */
+  producer(options: ProducerOptions = {}): Producer {
+    const pool = options.threadPool ?? inlinePool;
+    const producer = new Producer({ url: this.url, topic: this.name, partitions: this.partitions, specs: this.pipeline }, pool, options);
+    this.onProducer(producer);
+    return producer;
+  }
+
+  /** Creates a consumer reading the given partitions (default all), resuming by name. */
+  consumer(options: ConsumerOptions): Consumer {
+    return new Consumer(this.client, this.info, options);
+  }
+}
+
+const inlinePool = new ThreadPool(0);

@@ -1,0 +1,102 @@
+/**
+ * Per-partition batching: events arrive as record blobs from finished chunks (already in
+ * the order the sequencer released them) and leave as batches, at most `maxInFlight`
+ * unacknowledged at a time.
+ *
+ * - Adaptive: whenever a slot is free, everything queued leaves as one batch. A lone
+ *   event leaves at once; while the broker is slow, events pile up and the next batch is
+ *   bigger.
+ * - Fixed n: a batch leaves with exactly n events, or fewer when a flush asks for it.
+ */
+import type { EventFuture } from "../client/future.js";
+import { recordOffset } from "../wire/records.js";
+
+interface QueuedPart {
+  records: Uint8Array;
+  futures: EventFuture[];
+}
+
+/** A batch ready to go: its blobs (sent back to back) and its events' futures. */
+export interface ReadyBatch {
+  partition: number;
+  seq: number;
+  parts: Uint8Array[];
+  futures: EventFuture[];
+  bytes: number;
+}
+
+export interface BatchPolicy {
+  /** Events per batch, or "adaptive". */
+  size: number | "adaptive";
+  maxInFlight: number;
+  /** Caps of an adaptive batch, below the broker's limits. */
+  maxBatchEvents: number;
+  maxBatchBytes: number;
+}
+
+export class PartitionBatcher {
+  private readonly queue: QueuedPart[] = [];
+  private queuedEvents = 0;
+  private queuedBytes = 0;
+  private nextSeq = 0;
+  inFlight = 0;
+
+  constructor(readonly partition: number, private readonly policy: BatchPolicy) {}
+
+  get queued(): number {
+    return this.queuedEvents;
+  }
+
+  enqueue(records: Uint8Array, futures: EventFuture[]): void {
+    this.queue.push({ records, futures });
+    this.queuedEvents += futures.length;
+    this.queuedBytes += records.byteLength;
+  }
+
+  /**
+   * Takes the batches that may leave now. `partial` lets a fixed-size batcher send fewer
+   * than n events (flush, or a producer waiting for capacity).
+   */
+  take(partial: boolean): ReadyBatch[] {
+    const out: ReadyBatch[] = [];
+    const { size, maxInFlight } = this.policy;
+    while (this.inFlight < maxInFlight && this.queuedEvents > 0) {
+      let limit: number;
+      if (size === "adaptive") limit = this.policy.maxBatchEvents;
+      else if (this.queuedEvents >= size || partial) limit = size;
+      else break;
+      out.push(this.cut(limit));
+      this.inFlight++;
+    }
+    return out;
+  }
+
+  /** Removes up to `maxEvents` (and about maxBatchBytes) from the head of the queue. */
+  private cut(maxEvents: number): ReadyBatch {
+    const parts: Uint8Array[] = [];
+    const futures: EventFuture[] = [];
+    let bytes = 0;
+    while (this.queue.length > 0 && futures.length < maxEvents) {
+      const head = this.queue[0]!;
+      const room = maxEvents - futures.length;
+      if (parts.length > 0 && bytes + head.records.byteLength > this.policy.maxBatchBytes) break;
+      if (head.futures.length <= room) {
+        this.queue.shift();
+        parts.push(head.records);
+        for (const f of head.futures) futures.push(f);
+        bytes += head.records.byteLength;
+      } else {
+        // Split the blob at a record boundary; the rest stays queued.
+        const at = recordOffset(head.records, room);
+        parts.push(head.records.subarray(0, at));
+        for (let i = 0; i < room; i++) futures.push(head.futures[i]!);
+        head.records = head.records.subarray(at);
+        head.futures = head.futures.slice(room);
+        bytes += at;
+      }
+    }
+    this.queuedEvents -= futures.length;
+    this.queuedBytes -= bytes;
+    return { partition: this.partition, seq: this.nextSeq++, parts, futures, bytes };
+  }
+}

@@ -1,0 +1,389 @@
+/**
+ * The Producer: main-thread entry of the pipeline.
+ *
+ *   push() ─► ChunkBuilder ─► ThreadPool (validate → select → serialize, per chunk)
+ *          ─► Sequencer (Strict: push order) ─► PartitionBatcher (fixed n | adaptive)
+ *          ─► TransportHost (transport thread, gRPC) ─► acks ─► futures
+ *
+ * Work on the main thread per event is a handful of array pushes; everything that
+ * crosses a thread crosses per chunk or per batch.
+ */
+import { randomUUID } from "node:crypto";
+import { BrokerError, ClosedError, DeliveryTimeoutError, ValidationError, type BrokerErrorCode } from "../client/errors.js";
+import { EventFuture } from "../client/future.js";
+import type { ThreadPool } from "../client/thread-pool.js";
+import type { EventData, Metadata, PushOptions } from "../client/types.js";
+import type { ChunkOutput } from "../pipeline/chunk.js";
+import type { PipelineSpecs } from "../pipeline/contracts.js";
+import { TransportHost } from "../transport/transport-host.js";
+import type { AcksMessage, TransportStats } from "../transport/messages.js";
+import { ChunkBuilder } from "./chunk-builder.js";
+import { dataLength, metadataProblem, normalizeData, pushOptionsProblem } from "./event-input.js";
+import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from "./options.js";
+import { PartitionBatcher, type ReadyBatch } from "./partition-batcher.js";
+import { Sequencer } from "./sequencer.js";
+
+/** What a producer needs to know of its topic. */
+export interface ProducerTarget {
+  url: string;
+  topic: string;
+  partitions: number;
+  specs: PipelineSpecs;
+}
+
+/** Counters of a producer. */
+export interface ProducerStats {
+  pushed: number;
+  acknowledged: number;
+  failed: number;
+  /** Pushed, neither acknowledged nor failed. */
+  pending: number;
+  chunks: number;
+  batches: number;
+  /** Mean events per batch sent. */
+  meanBatchEvents: number;
+  transport: TransportStats | undefined;
+}
+
+type ErrorListener = (error: Error, future: EventFuture) => void;
+
+interface FinishedChunk {
+  chunk: ChunkBuilder;
+  output: ChunkOutput | undefined;
+}
+
+/** Largest chunk arena before a chunk is dispatched early, whatever its event count. */
+const MAX_CHUNK_DATA_BYTES = 4 * 1024 * 1024;
+const empty: EventFuture[] = [];
+
+export class Producer implements AsyncDisposable {
+  /** Producer ID on the wire: the name plus a random suffix, unique per instance. */
+  readonly producerId: string;
+  private readonly options: ResolvedProducerOptions;
+  private readonly pool: ThreadPool;
+  private readonly batchers: PartitionBatcher[];
+  private readonly sequencer: Sequencer<FinishedChunk>;
+  private readonly inFlight = new Map<number, EventFuture[]>(); // key: partition * 2^32 + seq
+  private readonly errorListeners = new Set<ErrorListener>();
+  private transport: TransportHost | undefined;
+  private broken: Error | undefined;
+  private readonly started: Promise<void>;
+
+  private chunk = new ChunkBuilder();
+  private dispatchScheduled = false;
+  private chunkSeq = 0;
+  private pushed = 0;
+  private acknowledged = 0;
+  private failed = 0;
+  private batches = 0;
+  private batchedEvents = 0;
+  private unsettled = 0;
+
+  // Flush bookkeeping: events are counted per flush epoch, so flush() waits only for
+  // the events pushed before it, even while pushing goes on.
+  private epoch = 0;
+  private readonly epochUnsettled: number[] = [0];
+  private lowestOpenEpoch = 0;
+  private readonly flushWaiters: { epoch: number; resolve: () => void }[] = [];
+  private readonly capacityWaiters: (() => void)[] = [];
+  private closing: Promise<void> | undefined;
+
+  /** @internal Use `topic.producer(options)`. */
+  constructor(private readonly target: ProducerTarget, pool: ThreadPool, options: ProducerOptions = {}) {
+    this.options = resolveProducerOptions(options, target.partitions);
+    this.pool = pool;
+    if (options.onError) this.errorListeners.add(options.onError);
+    this.producerId = `${this.options.name}-${randomUUID()}`;
+    const policy = {
+      size: this.options.batchSize,
+      maxInFlight: this.options.maxNumBatches,
+      maxBatchEvents: 65_536,
+      maxBatchBytes: 8 * 1024 * 1024,
+    };
+    this.batchers = Array.from({ length: target.partitions }, (_, p) => new PartitionBatcher(p, policy));
+    this.sequencer = new Sequencer(this.options.strict, (done) => this.release(done));
+    this.started = TransportHost.start(
+      {
+        driver: "tributary",
+        url: target.url,
+        topic: target.topic,
+        producerId: this.producerId,
+        deliveryTimeoutMs: this.options.deliveryTimeoutMs,
+        retryBackoffMs: 50,
+      },
+      (msg) => this.onAcks(msg),
+    ).then(
+      (host) => {
+        this.transport = host;
+        this.pump();
+      },
+      (err: Error) => {
+        this.broken = err;
+        this.pump();
+      },
+    );
+  }
+
+  /** Name of the topic. */
+  get topic(): string {
+    return this.target.topic;
+  }
+
+  /**
+   * Pushes one event. Returns at once with a future of its EventID.
+   *
+   * Data buffers are read after `push` returns (when the chunk is handed to a worker):
+   * do not write to them until the future has completed.
+   * @throws ClosedError after `close()`
+   */
+  push(metadata: Metadata, data?: EventData, options?: PushOptions): EventFuture {
+    if (this.closing) throw new ClosedError(`producer '${this.options.name}' is closed; push() after close()`);
+    const future = new EventFuture(this.pushed++);
+    future.epoch = this.epoch;
+    this.epochUnsettled[this.epoch]!++;
+    this.unsettled++;
+    const parts = normalizeData(data);
+    const problem = typeof parts === "string" ? parts : metadataProblem(metadata) ?? pushOptionsProblem(options, this.target.partitions);
+    if (problem !== undefined) {
+      this.fail(future, new ValidationError(future.index, "input", problem));
+      return future;
+    }
+    const bytes = dataLength(parts as Exclude<typeof parts, string>);
+    this.chunk.add(future, metadata, parts as Exclude<typeof parts, string>, bytes, options?.partition ?? -1, options?.key);
+    if (this.chunk.size >= this.options.chunkSize || this.chunk.dataBytes >= MAX_CHUNK_DATA_BYTES) this.dispatch();
+    else if (!this.dispatchScheduled) {
+      // A partial chunk leaves once the caller's synchronous code yields.
+      this.dispatchScheduled = true;
+      setImmediate(() => {
+        this.dispatchScheduled = false;
+        this.dispatch();
+      });
+    }
+    return future;
+  }
+
+  /** Events pushed and not yet settled. */
+  get pending(): number {
+    return this.unsettled;
+  }
+
+  /** False while `pending` is at or above `maxPendingEvents`: then `await ready()`. */
+  get hasCapacity(): boolean {
+    return this.unsettled < this.options.maxPendingEvents;
+  }
+
+  /**
+   * Resolves when the producer has capacity again. The backpressure pattern of a
+   * fire-and-forget loop: `if (!producer.hasCapacity) await producer.ready();`
+   */
+  ready(): Promise<void> {
+    if (this.hasCapacity || this.broken) return Promise.resolve();
+    const wait = new Promise<void>((resolve) => this.capacityWaiters.push(resolve));
+    this.dispatch();
+    this.pump();
+    return wait;
+  }
+
+  /** Resolves once every event pushed before the call is acknowledged or failed. */
+  flush(): Promise<void> {
+    if (this.unsettled === 0) return Promise.resolve();
+    const epoch = this.epoch++;
+    this.epochUnsettled.push(0);
+    const done = new Promise<void>((resolve) => this.flushWaiters.push({ epoch, resolve }));
+    this.dispatch();
+    this.checkFlushes();
+    this.pump();
+    return done;
+  }
+
+  /** Flushes, then stops the transport thread. `push()` throws from now on. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.started;
+      await this.flush();
+      await this.transport?.close();
+    })();
+    return this.closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Listens for failed events (validation, broker refusal, delivery timeout). */
+  on(event: "error", listener: ErrorListener): this {
+    if (event === "error") this.errorListeners.add(listener);
+    return this;
+  }
+
+  off(event: "error", listener: ErrorListener): this {
+    if (event === "error") this.errorListeners.delete(listener);
+    return this;
+  }
+
+  async stats(): Promise<ProducerStats> {
+    const transport = this.transport && !this.closing ? await this.transport.stats() : undefined;
+    return {
+      pushed: this.pushed,
+      acknowledged: this.acknowledged,
+      failed: this.failed,
+      pending: this.unsettled,
+      chunks: this.chunkSeq,
+      batches: this.batches,
+      meanBatchEvents: this.batches ? this.batchedEvents / this.batches : 0,
+      transport,
+    };
+  }
+
+  private dispatch(): void {
+    if (this.chunk.size === 0) return;
+    const chunk = this.chunk;
+    this.chunk = new ChunkBuilder();
+    this.run(this.chunkSeq++, chunk);
+  }
+
+  private run(seq: number, chunk: ChunkBuilder): void {
+    const { input, transfer } = chunk.build(this.target.specs, this.target.partitions);
+    this.pool.run(input, transfer).then(
+      (output) => this.sequencer.complete(seq, { chunk, output }),
+      (err: Error) => this.chunkFailed(seq, chunk, err),
+    );
+  }
+
+  /** A whole chunk failed. Metadata that cannot cross to a worker fails only its own event. */
+  private chunkFailed(seq: number, chunk: ChunkBuilder, err: Error): void {
+    if (err?.name === "DataCloneError") {
+      const bad = new Set<number>();
+      chunk.metadata.forEach((m, i) => {
+        try {
+          structuredClone(m);
+        } catch (e) {
+          bad.add(i);
+          this.fail(chunk.futures[i]!, new ValidationError(chunk.futures[i]!.index, "input", `metadata cannot be sent to a worker: ${(e as Error).message}`));
+        }
+      });
+      if (bad.size > 0) {
+        const rest = chunk.without(bad);
+        if (rest.size > 0) this.run(seq, rest);
+        else this.sequencer.complete(seq, { chunk: rest, output: undefined });
+        return;
+      }
+    }
+    for (const f of chunk.futures) this.fail(f, err instanceof Error ? err : new Error(String(err)));
+    this.sequencer.complete(seq, { chunk: new ChunkBuilder(), output: undefined });
+  }
+
+  /** A chunk leaves the sequencer: failures settle, survivors queue per partition. */
+  private release({ chunk, output }: FinishedChunk): void {
+    if (!output) return this.pump();
+    const futures = chunk.futures;
+    for (const failure of output.failures) {
+      const f = futures[failure.index]!;
+      this.fail(f, new ValidationError(f.index, failure.stage, failure.reason));
+    }
+    const byPartition: EventFuture[][] = [];
+    const eventPartition = output.eventPartition;
+    for (let i = 0; i < futures.length; i++) {
+      const p = eventPartition[i]!;
+      if (p >= 0) (byPartition[p] ??= []).push(futures[i]!);
+    }
+    for (const part of output.parts) this.batchers[part.partition]!.enqueue(part.records, byPartition[part.partition] ?? empty);
+    this.pump();
+  }
+
+  /** Sends every batch that may leave now. */
+  private pump(): void {
+    if (this.broken) return this.failQueued(this.broken);
+    if (!this.transport) return;
+    const partial = this.flushWaiters.length > 0 || this.capacityWaiters.length > 0;
+    for (const batcher of this.batchers) {
+      if (batcher.queued === 0) continue;
+      for (const batch of batcher.take(partial)) this.send(batch);
+    }
+  }
+
+  private send(batch: ReadyBatch): void {
+    this.inFlight.set(batch.partition * 2 ** 32 + batch.seq, batch.futures);
+    this.batches++;
+    this.batchedEvents += batch.futures.length;
+    const transfer: ArrayBuffer[] = [];
+    // A blob that owns its whole buffer moves; a slice is copied so that only its own
+    // bytes cross (posting a view would clone the whole underlying buffer).
+    const parts = batch.parts.map((p) => {
+      const owned = p.byteOffset === 0 && p.byteLength === p.buffer.byteLength ? p : p.slice();
+      transfer.push(owned.buffer as ArrayBuffer);
+      return owned;
+    });
+    this.transport!.send({ t: "batch", partition: batch.partition, seq: batch.seq, count: batch.futures.length, parts }, transfer);
+  }
+
+  private onAcks(msg: AcksMessage): void {
+    const acks = msg.acks;
+    for (let i = 0; i < acks.length; i += 4) {
+      const partition = acks[i]!;
+      const futures = this.takeInFlight(partition, acks[i + 1]!);
+      const first = acks[i + 2]!;
+      for (let j = 0; j < futures.length; j++) {
+        futures[j]!.resolve(first + j, partition);
+        this.settled(futures[j]!);
+      }
+      this.acknowledged += futures.length;
+    }
+    for (const failure of msg.failures) {
+      const futures = this.takeInFlight(failure.partition, failure.seq);
+      const shared = failure.code === "timeout" ? undefined : new BrokerError(failure.code as BrokerErrorCode, failure.message);
+      for (const f of futures) {
+        f.partition = failure.partition;
+        this.fail(f, shared ?? new DeliveryTimeoutError(f.index, this.options.deliveryTimeoutMs, failure.message));
+      }
+    }
+    this.pump();
+  }
+
+  private takeInFlight(partition: number, seq: number): EventFuture[] {
+    const key = partition * 2 ** 32 + seq;
+    const futures = this.inFlight.get(key) ?? empty;
+    this.inFlight.delete(key);
+    this.batchers[partition]!.inFlight--;
+    return futures;
+  }
+
+  /** The transport thread could not start: nothing queued can ever be sent. */
+  private failQueued(err: Error): void {
+    for (const batcher of this.batchers) {
+      while (batcher.queued > 0) {
+        for (const batch of batcher.take(true)) {
+          batcher.inFlight--;
+          for (const f of batch.futures) this.fail(f, err);
+        }
+      }
+    }
+  }
+
+  private fail(future: EventFuture, error: Error): void {
+    future.reject(error);
+    this.failed++;
+    for (const listener of this.errorListeners) {
+      try {
+        listener(error, future);
+      } catch {
+        // A throwing listener must not break delivery of the other events.
+      }
+    }
+    this.settled(future);
+  }
+
+  private settled(future: EventFuture): void {
+    this.unsettled--;
+    this.epochUnsettled[future.epoch]!--;
+    if (this.flushWaiters.length > 0) this.checkFlushes();
+    if (this.capacityWaiters.length > 0 && this.hasCapacity) {
+      for (const resolve of this.capacityWaiters.splice(0)) resolve();
+    }
+  }
+
+  private checkFlushes(): void {
+    while (this.lowestOpenEpoch < this.epoch && this.epochUnsettled[this.lowestOpenEpoch] === 0) this.lowestOpenEpoch++;
+    while (this.flushWaiters.length > 0 && this.flushWaiters[0]!.epoch < this.lowestOpenEpoch) this.flushWaiters.shift()!.resolve();
+  }
+}
