@@ -8,7 +8,7 @@ export { TopicHandle } from "./client/topic-handle.js";
 export { ThreadPool } from "./client/thread-pool.js";
 export { EventFuture } from "./client/future.js";
 export { Consumer, type ConsumerOptions, type ConsumedEvent, type StartPosition } from "./client/consumer.js";
-export { Producer, type ProducerStats } from "./producer/producer.js";
+export { Producer, type ProducerStats, type BulkEvent, type BulkAck } from "./producer/producer.js";
 export type { ProducerOptions } from "./producer/options.js";
 export { BatchSize, Ordering, type BatchSizeOption, type EventData, type EventID, type Metadata, type PushOptions } from "./client/types.js";
 export {

@@ -43,3 +43,24 @@ export function spawnBroker(dir: string, extra: string[] = []): Promise<{ child:
     child.once("exit", (code) => reject(new Error(`broker exited with ${code}: ${out}`)));
   });
 }
+
+/** Reads a whole partition (no follow) and returns each event's ID, metadata (JSON) and data. */
+export async function readPartition(url: string, topic: string, partition: number) {
+  const { BrokerClient } = await import("../dist/src/transport/broker-client.js");
+  const { iterateRecords } = await import("../dist/src/wire/records.js");
+  const client = new BrokerClient(url);
+  const events: { id: number; metadata: any; data: Uint8Array }[] = [];
+  try {
+    for await (const res of client.read({ topic, partition, start: "earliest" })) {
+      let id = res.firstEventId;
+      for (const r of iterateRecords(res.records, res.count)) {
+        events.push({ id: id++, metadata: JSON.parse(Buffer.from(r.metadata).toString("utf8")), data: Uint8Array.from(r.data) });
+      }
+    }
+  } finally {
+    client.close();
+  }
+  return events;
+}
+
+export const FIXTURES = `${ROOT}/test/fixtures/plugins.mjs`;

@@ -7,7 +7,7 @@
  * const topic = await driver.openTopic("collisions");
  * ```
  */
-import { startBroker, type RunningBroker } from "../broker/server.js";
+import { startBrokerThread, type BrokerThread } from "../broker/broker-thread.js";
 import type { FsyncPolicy } from "../broker/partition-log.js";
 import type { PluginSpecInput } from "../pipeline/contracts.js";
 import { BrokerClient, parseBrokerUrl } from "../transport/broker-client.js";
@@ -48,7 +48,7 @@ export class Driver implements AsyncDisposable {
     /** `tributary://host:port` of the broker. */
     readonly url: string,
     private readonly client: BrokerClient,
-    private readonly embeddedBroker: RunningBroker | undefined,
+    private readonly embeddedBroker: BrokerThread | undefined,
   ) {}
 
   /**
@@ -67,10 +67,13 @@ export class Driver implements AsyncDisposable {
     return new Driver(url.startsWith("tributary://") ? url : `tributary://${url}`, client, undefined);
   }
 
-  /** Starts a broker in this process over `dir` and connects to it; `close()` stops it. */
+  /**
+   * Starts a broker in this process, on a thread of its own, over `dir`, and connects to
+   * it on 127.0.0.1; `close()` stops it. Other processes can connect to `driver.url`.
+   */
   static async embedded(options: EmbeddedOptions): Promise<Driver> {
     if (!options?.dir) throw new InvalidArgumentError("Driver.embedded needs a data directory: { dir }");
-    const broker = await startBroker({ dir: options.dir, port: options.port ?? 0, host: "127.0.0.1", fsync: options.fsync });
+    const broker = await startBrokerThread({ dir: options.dir, port: options.port ?? 0, host: "127.0.0.1", fsync: options.fsync });
     return new Driver(broker.url, new BrokerClient(broker.url), broker);
   }
 

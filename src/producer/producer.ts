@@ -12,7 +12,7 @@ import { randomUUID } from "node:crypto";
 import { BrokerError, ClosedError, DeliveryTimeoutError, ValidationError, type BrokerErrorCode } from "../client/errors.js";
 import { EventFuture } from "../client/future.js";
 import type { ThreadPool } from "../client/thread-pool.js";
-import type { EventData, Metadata, PushOptions } from "../client/types.js";
+import type { EventData, EventID, Metadata, PushOptions } from "../client/types.js";
 import type { ChunkOutput } from "../pipeline/chunk.js";
 import type { PipelineSpecs } from "../pipeline/contracts.js";
 import { TransportHost } from "../transport/transport-host.js";
@@ -39,11 +39,26 @@ export interface ProducerStats {
   /** Pushed, neither acknowledged nor failed. */
   pending: number;
   chunks: number;
+  /** Chunks that finished before an earlier chunk and waited in the sequencer (Strict). */
+  chunksHeldBack: number;
   batches: number;
   /** Mean events per batch sent. */
   meanBatchEvents: number;
   transport: TransportStats | undefined;
 }
+
+/** One event of `pushMany`. */
+export interface BulkEvent {
+  metadata: Metadata;
+  data?: EventData;
+  partition?: number;
+  key?: string;
+}
+
+/** One ack of `pushMany`, in input order. */
+export type BulkAck = { index: number; partition: number; id: EventID; error?: undefined } | { index: number; error: Error };
+
+const noop = (): void => {};
 
 type ErrorListener = (error: Error, future: EventFuture) => void;
 
@@ -162,6 +177,41 @@ export class Producer implements AsyncDisposable {
     return future;
   }
 
+  /**
+   * Bulk publishing: pushes every event of `events` (sync or async iterable) and yields
+   * one ack per event, in input order: `{ index, partition, id }` or `{ index, error }`,
+   * `index` counting the events of this call from 0.
+   * Pulling from the source waits while the producer is at capacity, so memory stays
+   * bounded however long the source is.
+   */
+  async *pushMany(events: Iterable<BulkEvent> | AsyncIterable<BulkEvent>): AsyncGenerator<BulkAck, void, undefined> {
+    const window: EventFuture[] = [];
+    const syncSource = Symbol.iterator in events ? (events as Iterable<BulkEvent>)[Symbol.iterator]() : undefined;
+    const asyncSource = syncSource ? undefined : (events as AsyncIterable<BulkEvent>)[Symbol.asyncIterator]();
+    let sourceDone = false;
+    let index = 0;
+    while (!sourceDone || window.length > 0) {
+      while (!sourceDone && this.hasCapacity) {
+        const next = syncSource ? syncSource.next() : await asyncSource!.next();
+        if (next.done) {
+          sourceDone = true;
+          break;
+        }
+        const e = next.value;
+        window.push(this.push(e.metadata, e.data, e.partition === undefined && e.key === undefined ? undefined : { partition: e.partition, key: e.key }));
+      }
+      const head = window.shift();
+      if (!head) continue;
+      if (!head.completed) {
+        // Partial batches must leave too, or the head of a fixed-size batch would wait forever.
+        void this.flush();
+        await head.then(noop, noop);
+      }
+      const error = head.error;
+      yield error ? { index: index++, error } : { index: index++, partition: head.partition, id: (await head) as EventID };
+    }
+  }
+
   /** Events pushed and not yet settled. */
   get pending(): number {
     return this.unsettled;
@@ -229,6 +279,7 @@ export class Producer implements AsyncDisposable {
       failed: this.failed,
       pending: this.unsettled,
       chunks: this.chunkSeq,
+      chunksHeldBack: this.sequencer.heldBack,
       batches: this.batches,
       meanBatchEvents: this.batches ? this.batchedEvents / this.batches : 0,
       transport,

@@ -7,6 +7,8 @@
 export class Sequencer<T> {
   private next = 0;
   private readonly held = new Map<number, T>();
+  /** Chunks that finished while an earlier one was still running. */
+  heldBack = 0;
 
   constructor(private readonly strict: boolean, private readonly release: (item: T) => void) {}
 
@@ -21,6 +23,7 @@ export class Sequencer<T> {
       this.release(item);
       return;
     }
+    if (seq !== this.next) this.heldBack++;
     this.held.set(seq, item);
     while (this.held.has(this.next)) {
       const ready = this.held.get(this.next)!;
