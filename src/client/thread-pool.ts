@@ -26,8 +26,8 @@ export class ThreadPool {
         filename: PIPELINE_WORKER_URL,
         minThreads: size,
         maxThreads: size,
-        // Two chunks per thread keep a thread busy while its result crosses back.
-        concurrentTasksPerWorker: 1,
+        // Chunks queue in each worker's own port, so a worker never idles waiting for a busy main thread to hand it the next one.
+        concurrentTasksPerWorker: 4,
         idleTimeout: Infinity,
       });
     }

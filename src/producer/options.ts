@@ -21,7 +21,7 @@ export interface ProducerOptions {
   deliveryTimeoutMs?: number;
   /**
    * Unsettled events above which `hasCapacity` turns false and `ready()` waits.
-   * Default: max(16384, partitions × maxNumBatches × batch size).
+   * Default: max(65536, 2 × partitions × maxNumBatches × batch size).
    */
   maxPendingEvents?: number;
   /** Called for every event that fails (also when nobody awaits its future). */
@@ -60,7 +60,7 @@ export function resolveProducerOptions(o: ProducerOptions, partitions: number): 
   const deliveryTimeoutMs = o.deliveryTimeoutMs ?? 30_000;
   if (!positiveInt(deliveryTimeoutMs)) throw new InvalidArgumentError(`deliveryTimeoutMs must be an integer > 0, got ${String(deliveryTimeoutMs)}`);
   const perBatch = batchSize === BatchSize.Adaptive ? 1024 : batchSize;
-  const maxPendingEvents = o.maxPendingEvents ?? Math.max(16_384, partitions * maxNumBatches * perBatch);
+  const maxPendingEvents = o.maxPendingEvents ?? Math.max(65_536, 2 * partitions * maxNumBatches * perBatch);
   if (!positiveInt(maxPendingEvents)) throw new InvalidArgumentError(`maxPendingEvents must be an integer > 0, got ${String(maxPendingEvents)}`);
   return { name, batchSize, maxNumBatches, strict: ordering === Ordering.Strict, chunkSize, deliveryTimeoutMs, maxPendingEvents };
 }

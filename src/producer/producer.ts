@@ -223,8 +223,9 @@ export class Producer implements AsyncDisposable {
   }
 
   /**
-   * Resolves when the producer has capacity again. The backpressure pattern of a
-   * fire-and-forget loop: `if (!producer.hasCapacity) await producer.ready();`
+   * Resolves when the producer has capacity again (pending events down to half of
+   * `maxPendingEvents`). The backpressure pattern of a fire-and-forget loop:
+   * `if (!producer.hasCapacity) await producer.ready();`
    */
   ready(): Promise<void> {
     if (this.hasCapacity || this.broken) return Promise.resolve();
@@ -428,7 +429,9 @@ export class Producer implements AsyncDisposable {
     this.unsettled--;
     this.epochUnsettled[future.epoch]!--;
     if (this.flushWaiters.length > 0) this.checkFlushes();
-    if (this.capacityWaiters.length > 0 && this.hasCapacity) {
+    // Waiters wake at half the limit, not at the first free slot: the caller then pushes
+    // a long run of events that fills whole chunks instead of one event per wake-up.
+    if (this.capacityWaiters.length > 0 && this.unsettled <= this.options.maxPendingEvents / 2) {
       for (const resolve of this.capacityWaiters.splice(0)) resolve();
     }
   }
