@@ -5,7 +5,7 @@
  */
 export { Driver, type TopicOptions, type EmbeddedOptions } from "./client/driver.js";
 export { TopicHandle } from "./client/topic-handle.js";
-export { ThreadPool } from "./client/thread-pool.js";
+export { ThreadPool, type ThreadPoolSize } from "./client/thread-pool.js";
 export { EventFuture } from "./client/future.js";
 export { Consumer, type ConsumerOptions, type ConsumedEvent, type StartPosition } from "./client/consumer.js";
 export { Producer, type ProducerStats, type BulkEvent, type BulkAck } from "./producer/producer.js";

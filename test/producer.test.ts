@@ -57,6 +57,22 @@ describe("producer", () => {
     await producer.close();
   });
 
+  it('makeThreadPool("auto") keeps a cheap pipeline inline and moves a CPU-heavy one to the pool', async () => {
+    const driver = await embedded();
+    await driver.createTopic("cheap", { partitions: 2 });
+    await driver.createTopic("heavy", { partitions: 2, validator: { module: FIXTURES, export: "BusyValidator", config: { us: 40 } } });
+    const pool = driver.makeThreadPool("auto");
+    for (const [name, expected] of [["cheap", "inline"], ["heavy", "pool"]] as const) {
+      const topic = await driver.openTopic(name);
+      const producer = topic.producer({ threadPool: pool, chunkSize: 256 });
+      expect(pool.placementOf(topic.pipeline)).toBe("probing");
+      const futures = Array.from({ length: 256 * 48 }, (_, i) => producer.push({ i }));
+      await producer.close();
+      expect(pool.placementOf(topic.pipeline)).toBe(expected);
+      expect(futures.every((f) => f.completed && !f.error)).toBe(true);
+    }
+  });
+
   it("Loose delivers every event exactly once", async () => {
     const driver = await embedded();
     await driver.createTopic("loose", { partitions: 2, validator: { module: FIXTURES, export: "CostlyValidator" } });

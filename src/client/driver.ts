@@ -13,7 +13,7 @@ import type { PluginSpecInput } from "../pipeline/contracts.js";
 import { BrokerClient, parseBrokerUrl } from "../transport/broker-client.js";
 import type { TopicInfo } from "../wire/protocol.js";
 import { InvalidArgumentError } from "./errors.js";
-import { ThreadPool } from "./thread-pool.js";
+import { ThreadPool, type ThreadPoolSize } from "./thread-pool.js";
 import { TopicHandle } from "./topic-handle.js";
 import { topicPipeline, toPluginSpecMsg } from "./topic-specs.js";
 import type { Producer } from "../producer/producer.js";
@@ -104,9 +104,11 @@ export class Driver implements AsyncDisposable {
 
   /**
    * A pool of `threads` worker threads for the pipeline; 0 runs it inline on the main
-   * thread. The driver closes its pools on `close()`.
+   * thread; `"auto"` measures each pipeline's per-event cost on its first chunks and runs
+   * it wherever the main thread spends less (one thread per core when on the pool).
+   * The driver closes its pools on `close()`.
    */
-  makeThreadPool(threads: number): ThreadPool {
+  makeThreadPool(threads: ThreadPoolSize): ThreadPool {
     const pool = new ThreadPool(threads);
     this.pools.add(pool);
     return pool;

@@ -1,53 +1,77 @@
 /**
- * Where a topic's pipeline runs: a Piscina pool of worker threads, or inline on the main
- * thread (size 0). One pool can serve many producers; a task is a whole chunk.
+ * Where a topic's pipeline runs: a Piscina pool of worker threads, inline on the main
+ * thread (size 0), or `"auto"`: measured per pipeline on its first chunks (see
+ * auto-placement.ts). One pool can serve many producers; a task is a whole chunk.
  */
 import { availableParallelism } from "node:os";
 import { Piscina } from "piscina";
 import { InvalidArgumentError } from "./errors.js";
+import { AutoPlacement, type Placement } from "./auto-placement.js";
 import { loadPipeline } from "../pipeline/loader.js";
 import { processChunkWith, type ChunkInput, type ChunkOutput } from "../pipeline/chunk.js";
+import type { PipelineSpecs } from "../pipeline/contracts.js";
 import { PIPELINE_WORKER_URL } from "../pipeline/index.js";
 
+/** Threads of a pool: a count (0 = inline) or "auto". */
+export type ThreadPoolSize = number | "auto";
+
 export class ThreadPool {
-  private readonly piscina: Piscina<ChunkInput, ChunkOutput> | undefined;
+  /** Worker threads (for "auto": the threads used when the pool is chosen). */
+  readonly threads: number;
+  private piscina: Piscina<ChunkInput, ChunkOutput> | undefined;
+  private readonly placements: Map<string, AutoPlacement> | undefined;
+  private readonly keys = new WeakMap<PipelineSpecs, string>();
   private closed = false;
 
   /** @internal Use `driver.makeThreadPool(n)`. */
   constructor(
-    /** Worker threads; 0 runs the pipeline inline on the main thread. */
-    readonly size: number,
+    /** Worker threads; 0 runs the pipeline inline on the main thread; "auto" measures. */
+    readonly size: ThreadPoolSize,
   ) {
-    if (!Number.isInteger(size) || size < 0 || size > 256) {
-      throw new InvalidArgumentError(`thread pool size must be an integer from 0 to 256, got ${String(size)}`);
-    }
-    if (size > 0) {
-      this.piscina = new Piscina({
-        filename: PIPELINE_WORKER_URL,
-        minThreads: size,
-        maxThreads: size,
-        // Chunks queue in each worker's own port, so a worker never idles waiting for a busy main thread to hand it the next one.
-        concurrentTasksPerWorker: 4,
-        idleTimeout: Infinity,
-      });
+    if (size === "auto") {
+      this.threads = availableParallelism();
+      this.placements = new Map();
+    } else if (Number.isInteger(size) && size >= 0 && size <= 256) {
+      this.threads = size;
+    } else {
+      throw new InvalidArgumentError(`thread pool size must be "auto" or an integer from 0 to 256, got ${String(size)}`);
     }
   }
 
-  /** A pool with one thread per core. */
-  static perCore(): ThreadPool {
-    return new ThreadPool(availableParallelism());
-  }
-
-  /** True when the pipeline runs on the main thread. */
+  /** True when the pipeline always runs on the main thread. */
   get inline(): boolean {
     return this.size === 0;
+  }
+
+  /**
+   * For an "auto" pool: where a pipeline runs ("inline" / "pool"), or "probing" while its
+   * first chunks are measured. Fixed pools answer their fixed placement.
+   */
+  placementOf(specs: PipelineSpecs): Placement | "probing" {
+    if (!this.placements) return this.size === 0 ? "inline" : "pool";
+    return this.placements.get(this.keyOf(specs))?.choice ?? "probing";
+  }
+
+  /** For an "auto" pool: the measured main-thread ns per event of each path for a pipeline. */
+  measurementsOf(specs: PipelineSpecs): { inlineNsPerEvent: number; poolNsPerEvent: number } | undefined {
+    return this.placements?.get(this.keyOf(specs))?.measured;
   }
 
   /** @internal Runs one chunk. */
   run(input: ChunkInput, transfer: ArrayBuffer[]): Promise<ChunkOutput> {
     if (this.closed) return Promise.reject(new InvalidArgumentError("thread pool is closed"));
-    if (!this.piscina) return loadPipeline(input.specs).then((pipeline) => processChunkWith(pipeline, input));
-    return this.piscina.run(input, { transferList: transfer as never });
+    if (this.size === 0) return this.runInline(input);
+    if (!this.placements) return this.runOnPool(input, transfer);
+    const key = this.keyOf(input.specs);
+    let placement = this.placements.get(key);
+    if (!placement) this.placements.set(key, (placement = new AutoPlacement()));
+    if (placement.choice === "pool") return this.runOnPool(input, transfer);
+    if (placement.choice === "inline") return this.runInline(input);
+    const probing = placement;
+    const n = input.metadata.length;
+    const { placement: where, probe } = probing.next(n);
+    if (where === "pool") return probing.measure(probe, "pool", n, () => this.runOnPool(input, transfer));
+    return loadPipeline(input.specs).then((pipeline) => probing.measure(probe, "inline", n, () => processChunkWith(pipeline, input)));
   }
 
   /** Stops the worker threads. Producers using the pool must be closed first. */
@@ -55,5 +79,28 @@ export class ThreadPool {
     if (this.closed) return;
     this.closed = true;
     await this.piscina?.destroy();
+  }
+
+  private runInline(input: ChunkInput): Promise<ChunkOutput> {
+    return loadPipeline(input.specs).then((pipeline) => processChunkWith(pipeline, input));
+  }
+
+  private runOnPool(input: ChunkInput, transfer: ArrayBuffer[]): Promise<ChunkOutput> {
+    this.piscina ??= new Piscina({
+      filename: PIPELINE_WORKER_URL,
+      minThreads: this.threads,
+      maxThreads: this.threads,
+      // Chunks queue in each worker's own port, so a worker never idles waiting for a
+      // busy main thread to hand it the next one.
+      concurrentTasksPerWorker: 4,
+      idleTimeout: Infinity,
+    });
+    return this.piscina.run(input, { transferList: transfer as never });
+  }
+
+  private keyOf(specs: PipelineSpecs): string {
+    let key = this.keys.get(specs);
+    if (!key) this.keys.set(specs, (key = JSON.stringify(specs)));
+    return key;
   }
 }

@@ -1,0 +1,72 @@
+/**
+ * Chooses, per pipeline, between running chunks inline and on the worker pool, by what
+ * each costs the main thread per event.
+ *
+ * Inline, the main thread runs the whole pipeline; on the pool, it pays for handing the
+ * chunk over (the structured clone inside `postMessage`). The first chunks of a pipeline
+ * run inline to warm the JIT; the next ones alternate between both paths while the
+ * main-thread time of each is measured; then the pipeline stays on the cheaper path.
+ */
+
+/** Events run inline before measuring: the JIT needs thousands of calls to settle. */
+const WARM_UP_EVENTS = 8192;
+/** Measured chunks per path. */
+const SAMPLES = 6;
+/**
+ * The pool wins only when the pipeline costs several times the hand-over: a crossing is
+ * paid twice (clone on the main thread, deserialize in the worker), and the pool's
+ * threads compete for cores with the transport thread and the broker. On the 2-core
+ * machine of docs/BENCHMARKS.md the break-even lay between 2x and 4x; 4x keeps cheap
+ * pipelines inline.
+ */
+const POOL_FACTOR = 4;
+const MARGIN_NS = 500;
+
+export type Placement = "inline" | "pool";
+
+export class AutoPlacement {
+  private chunks = 0;
+  private warmUpEvents = 0;
+  private warmUpChunks = -1;
+  private readonly inlineNs: number[] = [];
+  private readonly poolNs: number[] = [];
+  private decided: Placement | undefined;
+
+  /** The decision, or undefined while probing. */
+  get choice(): Placement | undefined {
+    return this.decided;
+  }
+
+  /**
+   * Main-thread cost per event of each path, in ns (NaN before it is measured): the
+   * lowest sample, because noise on a shared machine (preemption, GC) only ever adds.
+   */
+  get measured(): { inlineNsPerEvent: number; poolNsPerEvent: number } {
+    const low = (xs: number[]): number => (xs.length ? Math.min(...xs) : NaN);
+    return { inlineNsPerEvent: low(this.inlineNs), poolNsPerEvent: low(this.poolNs) };
+  }
+
+  /** Where the next probing chunk runs, and its probe number. */
+  next(events: number): { placement: Placement; probe: number } {
+    const probe = this.chunks++;
+    if (this.warmUpChunks < 0) {
+      this.warmUpEvents += events;
+      if (this.warmUpEvents >= WARM_UP_EVENTS) this.warmUpChunks = probe + 1;
+      return { placement: "inline", probe };
+    }
+    return { placement: (probe - this.warmUpChunks) % 2 === 0 ? "inline" : "pool", probe };
+  }
+
+  /** Times `work` (probe `probe`'s main-thread part on `placement`); decides once both paths have samples. */
+  measure<T>(probe: number, placement: Placement, events: number, work: () => T): T {
+    const t0 = performance.now();
+    const result = work();
+    const ns = ((performance.now() - t0) * 1e6) / Math.max(1, events);
+    if (this.warmUpChunks >= 0 && probe >= this.warmUpChunks) (placement === "inline" ? this.inlineNs : this.poolNs).push(ns);
+    if (this.inlineNs.length >= SAMPLES && this.poolNs.length >= SAMPLES && !this.decided) {
+      const { inlineNsPerEvent, poolNsPerEvent } = this.measured;
+      this.decided = inlineNsPerEvent > POOL_FACTOR * poolNsPerEvent + MARGIN_NS ? "pool" : "inline";
+    }
+    return result;
+  }
+}
