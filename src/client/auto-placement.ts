@@ -10,6 +10,8 @@
 
 /** Events run inline before measuring: the JIT needs thousands of calls to settle. */
 const WARM_UP_EVENTS = 8192;
+/** Per-event cost above which a chunk's time is the pipeline's, not the JIT's warm-up. */
+const EXPENSIVE_NS = 20_000;
 /** Measured chunks per path. */
 const SAMPLES = 6;
 /**
@@ -28,9 +30,12 @@ export class AutoPlacement {
   private chunks = 0;
   private warmUpEvents = 0;
   private warmUpChunks = -1;
+  private expensive = false;
   private readonly inlineNs: number[] = [];
   private readonly poolNs: number[] = [];
   private decided: Placement | undefined;
+  /** @internal The chain probing chunks wait on (see ThreadPool.run). */
+  turn: Promise<void> = Promise.resolve();
 
   /** The decision, or undefined while probing. */
   get choice(): Placement | undefined {
@@ -51,7 +56,7 @@ export class AutoPlacement {
     const probe = this.chunks++;
     if (this.warmUpChunks < 0) {
       this.warmUpEvents += events;
-      if (this.warmUpEvents >= WARM_UP_EVENTS) this.warmUpChunks = probe + 1;
+      if (this.warmUpEvents >= WARM_UP_EVENTS || this.expensive) this.warmUpChunks = probe + 1;
       return { placement: "inline", probe };
     }
     return { placement: (probe - this.warmUpChunks) % 2 === 0 ? "inline" : "pool", probe };
@@ -62,8 +67,11 @@ export class AutoPlacement {
     const t0 = performance.now();
     const result = work();
     const ns = ((performance.now() - t0) * 1e6) / Math.max(1, events);
+    // A pipeline this slow is not a JIT artefact: stop warming up, decide soon.
+    if (placement === "inline" && ns > EXPENSIVE_NS) this.expensive = true;
     if (this.warmUpChunks >= 0 && probe >= this.warmUpChunks) (placement === "inline" ? this.inlineNs : this.poolNs).push(ns);
-    if (this.inlineNs.length >= SAMPLES && this.poolNs.length >= SAMPLES && !this.decided) {
+    const samples = this.expensive ? 2 : SAMPLES;
+    if (this.inlineNs.length >= samples && this.poolNs.length >= samples && !this.decided) {
       const { inlineNsPerEvent, poolNsPerEvent } = this.measured;
       this.decided = inlineNsPerEvent > POOL_FACTOR * poolNsPerEvent + MARGIN_NS ? "pool" : "inline";
     }

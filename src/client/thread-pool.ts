@@ -33,6 +33,8 @@ export class ThreadPool {
       this.placements = new Map();
     } else if (Number.isInteger(size) && size >= 0 && size <= 256) {
       this.threads = size;
+      // A fixed pool starts its threads now, not on the first chunk.
+      if (size > 0) this.startPool();
     } else {
       throw new InvalidArgumentError(`thread pool size must be "auto" or an integer from 0 to 256, got ${String(size)}`);
     }
@@ -67,11 +69,24 @@ export class ThreadPool {
     if (!placement) this.placements.set(key, (placement = new AutoPlacement()));
     if (placement.choice === "pool") return this.runOnPool(input, transfer);
     if (placement.choice === "inline") return this.runInline(input);
+    // While probing, chunks take turns: each one is placed only after the chunks before it
+    // were measured, so a burst of pushes is not placed before anything is known.
     const probing = placement;
-    const n = input.metadata.length;
-    const { placement: where, probe } = probing.next(n);
-    if (where === "pool") return probing.measure(probe, "pool", n, () => this.runOnPool(input, transfer));
-    return loadPipeline(input.specs).then((pipeline) => probing.measure(probe, "inline", n, () => processChunkWith(pipeline, input)));
+    const turn = probing.turn.then((): { output: Promise<ChunkOutput> } | Promise<{ output: Promise<ChunkOutput> }> => {
+      if (probing.choice === "pool") return { output: this.runOnPool(input, transfer) };
+      if (probing.choice === "inline") return { output: this.runInline(input) };
+      const n = input.metadata.length;
+      const { placement: where, probe } = probing.next(n);
+      if (where === "pool") return { output: probing.measure(probe, "pool", n, () => this.runOnPool(input, transfer)) };
+      return loadPipeline(input.specs).then((pipeline) => ({
+        output: Promise.resolve(probing.measure(probe, "inline", n, () => processChunkWith(pipeline, input))),
+      }));
+    });
+    probing.turn = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    return turn.then((t) => t.output);
   }
 
   /** Stops the worker threads. Producers using the pool must be closed first. */
@@ -86,7 +101,11 @@ export class ThreadPool {
   }
 
   private runOnPool(input: ChunkInput, transfer: ArrayBuffer[]): Promise<ChunkOutput> {
-    this.piscina ??= new Piscina({
+    return this.startPool().run(input, { transferList: transfer as never });
+  }
+
+  private startPool(): Piscina<ChunkInput, ChunkOutput> {
+    return (this.piscina ??= new Piscina({
       filename: PIPELINE_WORKER_URL,
       minThreads: this.threads,
       maxThreads: this.threads,
@@ -94,8 +113,7 @@ export class ThreadPool {
       // busy main thread to hand it the next one.
       concurrentTasksPerWorker: 4,
       idleTimeout: Infinity,
-    });
-    return this.piscina.run(input, { transferList: transfer as never });
+    }));
   }
 
   private keyOf(specs: PipelineSpecs): string {

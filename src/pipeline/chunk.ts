@@ -12,6 +12,8 @@ import { RECORD_HEADER_BYTES, writeRecord } from "../wire/records.js";
 import type { PipelineSpecs } from "./contracts.js";
 import { loadPipeline, type LoadedPipeline } from "./loader.js";
 
+const EMPTY = new Uint8Array(0);
+
 /** One chunk of pushed events, in push order. Typed arrays may be structured clones. */
 export interface ChunkInput {
   /** The topic's normalized pipeline. */
@@ -92,7 +94,10 @@ export function processChunkWith(pipeline: LoadedPipeline, input: ChunkInput): C
       let md = metadata[i];
       if (typeof md === "string") md = parseJson(md);
       stage = "validator";
-      const view = data.subarray(dataOffsets[i], dataOffsets[i + 1]);
+      const from = dataOffsets[i]!;
+      const to = dataOffsets[i + 1]!;
+      // Most events carry no data: share one empty view instead of allocating one each.
+      const view = from === to ? EMPTY : data.subarray(from, to);
       validator.validate(md, view);
       stage = "partitionSelector";
       let p = partitions[i]!;

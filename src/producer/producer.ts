@@ -223,11 +223,13 @@ export class Producer implements AsyncDisposable {
   }
 
   /**
-   * Resolves when the producer has capacity again (pending events down to half of
-   * `maxPendingEvents`). The backpressure pattern of a fire-and-forget loop:
+   * Resolves when the producer's transport thread is up and the producer has capacity
+   * (pending events below `maxPendingEvents`, or down to half of it after it was full). The backpressure pattern of a fire-and-forget loop:
    * `if (!producer.hasCapacity) await producer.ready();`
    */
   ready(): Promise<void> {
+    // The first call also waits for the transport thread to be up and connecting.
+    if (!this.transport && !this.broken) return this.started.then(() => this.ready());
     if (this.hasCapacity || this.broken) return Promise.resolve();
     const wait = new Promise<void>((resolve) => this.capacityWaiters.push(resolve));
     this.dispatch();
@@ -375,12 +377,16 @@ export class Producer implements AsyncDisposable {
       const partition = acks[i]!;
       const futures = this.takeInFlight(partition, acks[i + 1]!);
       const first = acks[i + 2]!;
+      const epochs = this.epochUnsettled;
       for (let j = 0; j < futures.length; j++) {
-        futures[j]!.resolve(first + j, partition);
-        this.settled(futures[j]!);
+        const f = futures[j]!;
+        f.resolve(first + j, partition);
+        epochs[f.epoch]!--;
       }
       this.acknowledged += futures.length;
+      this.unsettled -= futures.length;
     }
+    this.wakeWaiters();
     for (const failure of msg.failures) {
       const futures = this.takeInFlight(failure.partition, failure.seq);
       const shared = failure.code === "timeout" ? undefined : new BrokerError(failure.code as BrokerErrorCode, failure.message);
@@ -428,6 +434,10 @@ export class Producer implements AsyncDisposable {
   private settled(future: EventFuture): void {
     this.unsettled--;
     this.epochUnsettled[future.epoch]!--;
+    this.wakeWaiters();
+  }
+
+  private wakeWaiters(): void {
     if (this.flushWaiters.length > 0) this.checkFlushes();
     // Waiters wake at half the limit, not at the first free slot: the caller then pushes
     // a long run of events that fills whole chunks instead of one event per wake-up.
