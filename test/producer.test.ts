@@ -73,6 +73,32 @@ describe("producer", () => {
     }
   });
 
+  it("keeps the event loop's timers running while an inline producer is saturated", async () => {
+    const driver = await embedded();
+    await driver.createTopic("busy", { partitions: 2 });
+    const topic = await driver.openTopic("busy");
+    const producer = topic.producer({ threadPool: driver.makeThreadPool(0) });
+    await producer.ready();
+    let last = performance.now();
+    let maxGap = 0;
+    const timer = setInterval(() => {
+      const now = performance.now();
+      maxGap = Math.max(maxGap, now - last);
+      last = now;
+    }, 20);
+    const start = performance.now();
+    for (let i = 0; i < 1_000_000; i++) {
+      producer.push({ i });
+      if (!producer.hasCapacity) await producer.ready();
+    }
+    await producer.flush();
+    const elapsed = performance.now() - start;
+    clearInterval(timer);
+    await producer.close();
+    // Starved, the timer would not fire at all until the run ends (gap ≈ elapsed).
+    expect(maxGap).toBeLessThan(elapsed / 2);
+  });
+
   it("Loose delivers every event exactly once", async () => {
     const driver = await embedded();
     await driver.createTopic("loose", { partitions: 2, validator: { module: FIXTURES, export: "CostlyValidator" } });

@@ -16,6 +16,8 @@ export interface ProduceRunOptions {
   maxNumBatches?: number;
   events: number;
   makeEvent(i: number): unknown;
+  /** Partition key per event (for key-hash topics); omitted: no key. */
+  makeKey?(i: number): string;
   /** Offered load in events/s; omitted: as fast as the producer takes them. */
   offeredRate?: number;
   /** Latency is measured on one event in this many. Default 64. */
@@ -57,7 +59,7 @@ export async function produceRun(o: ProduceRunOptions): Promise<ProduceRunResult
       while (i < o.events) {
         const due = Math.min(o.events, Math.floor(((performance.now() - start) / 1000) * o.offeredRate) + 1);
         for (; i < due; i++) {
-          const f = producer.push(o.makeEvent(i));
+          const f = producer.push(o.makeEvent(i), undefined, o.makeKey ? { key: o.makeKey(i) } : undefined);
           if (i % every === 0) f.then(record(performance.now()), () => {});
         }
         o.onProgress?.(i, o.events);
@@ -65,7 +67,7 @@ export async function produceRun(o: ProduceRunOptions): Promise<ProduceRunResult
       }
     } else {
       for (let i = 0; i < o.events; i++) {
-        const f = producer.push(o.makeEvent(i));
+        const f = producer.push(o.makeEvent(i), undefined, o.makeKey ? { key: o.makeKey(i) } : undefined);
         if (i % every === 0) f.then(record(performance.now()), () => {});
         if (!producer.hasCapacity) {
           o.onProgress?.(i, o.events);

@@ -73,7 +73,7 @@ export class BenchProgress {
         ? `: ${c.error.split("\n")[0]}` // the runner logged the full stack already
         : Object.entries(c.metrics)
             // ± half the relative min–max range: how far the runs strayed from the middle.
-            .map(([k, m]) => `  ${k} ${short(m.median)}${m.runs.length > 1 ? ` ±${((spread(m.runs) * 100) / 2).toFixed(1)}%` : ""}`)
+            .map(([k, m]) => `  ${k} ${short(m.median)}${m.runs.length > 1 && m.median !== 0 ? ` ±${((spread(m.runs) * 100) / 2).toFixed(1)}%` : ""}`)
             .join("");
     this.log(`${head}${body}  (${(c.elapsedMs / 1000).toFixed(1)} s)`);
   }

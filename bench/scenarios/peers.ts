@@ -10,15 +10,13 @@
 import os from "node:os";
 import path from "node:path";
 import fs from "node:fs";
-import Ajv from "ajv";
 import { connect, StorageType, type NatsConnection } from "nats";
 import { Driver } from "../../src/index.js";
 import { SHOWCASE_SCHEMA, showcaseEvent } from "../../src/cli/produce.js";
 import { startNatsServer, type NatsServer } from "../lib/nats-server.js";
 import { produceRun } from "../lib/produce-run.js";
 import { rawAppend } from "../lib/raw-append.js";
-import { COST_VALIDATOR } from "../plugins/cost-validator.js";
-import { CostValidator } from "../plugins/cost-validator.js";
+import { SCHEMA_COST_VALIDATOR_MODULE, SchemaCostValidator } from "../plugins/schema-cost-validator.js";
 import type { CaseSummary, Scenario } from "../lib/scenario.js";
 
 interface State {
@@ -33,14 +31,10 @@ const WINDOW = 256;
 const encoder = new TextEncoder();
 
 /** The validation every system runs: the showcase's JSON Schema, plus the extra per-event cost. */
-function makeValidate(costUs: number): (md: unknown) => void {
-  const validateSchema = new Ajv.default({ allErrors: false }).compile(SHOWCASE_SCHEMA);
-  const spin = new CostValidator();
-  return (md) => {
-    if (!validateSchema(md)) throw new Error("invalid event");
-    if (costUs > 0) spin.validate({ costUs });
-  };
-}
+const makeValidate = (costUs: number): ((md: unknown) => void) => {
+  const validator = new SchemaCostValidator({ schema: SHOWCASE_SCHEMA, costUs });
+  return (md) => validator.validate(md);
+};
 
 export const peers: Scenario<State> = {
   name: "peers",
@@ -105,13 +99,13 @@ export const peers: Scenario<State> = {
         driver: state.driver,
         topic: {
           partitions: 4,
-          // Schema first (built-in json-schema); the extra cost rides on the same event via the spinning validator.
-          validator: costUs > 0 ? COST_VALIDATOR : { module: "json-schema", config: { schema: SHOWCASE_SCHEMA } },
+          validator: { module: SCHEMA_COST_VALIDATOR_MODULE, export: "SchemaCostValidator", config: { schema: SHOWCASE_SCHEMA, costUs } },
           partitionSelector: "key-hash",
         },
         pool,
         events,
-        makeEvent: costUs > 0 ? (i) => ({ ...makeEvent(i), costUs }) : makeEvent,
+        makeEvent,
+        makeKey: (i) => `sensor-${String(i % 997).padStart(3, "0")}`,
         onProgress: ctx.progress,
       });
       return { eventsPerSec: r.eventsPerSec, p50Ms: r.p50Ms, p99Ms: r.p99Ms };

@@ -101,6 +101,7 @@ export class Producer implements AsyncDisposable {
   private lowestOpenEpoch = 0;
   private readonly flushWaiters: { epoch: number; resolve: () => void }[] = [];
   private readonly capacityWaiters: (() => void)[] = [];
+  private wakeScheduled = false;
   private closing: Promise<void> | undefined;
 
   /** @internal Use `topic.producer(options)`. */
@@ -441,8 +442,15 @@ export class Producer implements AsyncDisposable {
     if (this.flushWaiters.length > 0) this.checkFlushes();
     // Waiters wake at half the limit, not at the first free slot: the caller then pushes
     // a long run of events that fills whole chunks instead of one event per wake-up.
-    if (this.capacityWaiters.length > 0 && this.unsettled <= this.options.maxPendingEvents / 2) {
-      for (const resolve of this.capacityWaiters.splice(0)) resolve();
+    if (this.capacityWaiters.length > 0 && this.unsettled <= this.options.maxPendingEvents / 2 && !this.wakeScheduled) {
+      // Resume the waiting pusher from the event loop's check phase, not from inside the
+      // ack message handler: Node drains up to 1,000 port messages per turn, and a pusher
+      // resumed in there would keep the loop from ever reaching its timers.
+      this.wakeScheduled = true;
+      setImmediate(() => {
+        this.wakeScheduled = false;
+        for (const resolve of this.capacityWaiters.splice(0)) resolve();
+      });
     }
   }
 

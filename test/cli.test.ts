@@ -1,0 +1,59 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { afterEach, describe, expect, it } from "vitest";
+import { Driver } from "../dist/src/index.js";
+import { CLI, removeDir, spawnBroker, tempDir } from "./helpers.js";
+
+const run = promisify(execFile);
+const cli = (...args: string[]) => run(process.execPath, [CLI, ...args], { timeout: 30_000 });
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+describe("tributary CLI", () => {
+  it("serves, manages topics, consumes as JSON lines, and closes cleanly on SIGTERM", async () => {
+    const dir = tempDir();
+    cleanups.push(() => removeDir(dir));
+    const { child, url } = await spawnBroker(dir);
+    cleanups.push(() => void (child.exitCode === null && child.kill("SIGKILL")));
+
+    const created = JSON.parse((await cli("topic", "create", "cli-t", "--partitions", "2", "--broker", url)).stdout);
+    expect(created).toMatchObject({ name: "cli-t", partitions: 2 });
+    expect((await cli("topic", "list", "--broker", url)).stdout).toContain('"name":"cli-t"');
+
+    const driver = await Driver.connect(url);
+    const topic = await driver.openTopic("cli-t");
+    const producer = topic.producer();
+    for (let i = 0; i < 5; i++) producer.push({ i }, Uint8Array.of(i, 255), { partition: 1 });
+    await producer.close();
+    await driver.close();
+
+    const lines = (await cli("consume", "cli-t", "--partition", "1", "--from", "2", "--broker", url)).stdout.trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.partition, l.id, l.metadata.i])).toEqual([[1, 2, 2], [1, 3, 3], [1, 4, 4]]);
+    expect(Buffer.from(lines[0].data, "base64")).toEqual(Buffer.from([2, 255]));
+
+    const described = JSON.parse((await cli("topic", "describe", "cli-t", "--broker", url)).stdout);
+    expect(described.partitionInfo.map((p: { nextOffset: number }) => p.nextOffset)).toEqual([0, 5]);
+    await cli("topic", "delete", "cli-t", "--broker", url);
+    await expect(cli("topic", "describe", "cli-t", "--broker", url)).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining("'cli-t' does not exist") });
+
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+  });
+
+  it("explains bad command lines with exit code 2", async () => {
+    await expect(cli("serve")).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining("serve needs --dir") });
+    await expect(cli("frobnicate")).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining("unknown command 'frobnicate'") });
+    await expect(cli("produce", "--ordering", "sideways")).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining("--ordering must be strict or loose") });
+    await expect(cli("topic", "create", "x", "--broker", "http://nope")).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining("tributary://host:port") });
+  });
+
+  it("runs the showcase end to end on the embedded broker and verifies what it read back", async () => {
+    const { stdout } = await cli("produce", "--events", "20000", "--threads", "2");
+    expect(stdout).toMatch(/acknowledged 20,000 events .* events\/s/);
+    expect(stdout).toContain("verified: 20,000 events, every partition in push order, IDs contiguous");
+  });
+});
