@@ -3,17 +3,12 @@
  * maxNumBatches {1, 2, 8}, at a low offered load (latency) and a saturating one
  * (throughput).
  */
-import os from "node:os";
-import path from "node:path";
-import fs from "node:fs";
-import { BatchSize, Driver } from "../../src/index.js";
+import { BatchSize } from "../../src/index.js";
 import { produceRun, smallEvent } from "../lib/produce-run.js";
 import type { CaseParams, Scenario } from "../lib/scenario.js";
+import { startEmbedded, stopEmbedded, type EmbeddedState } from "../lib/embedded.js";
 
-interface State {
-  driver: Driver;
-  dir: string;
-}
+type State = EmbeddedState;
 
 const SIZES = ["1", "16", "128", "1024", "adaptive"];
 const LOW_RATE = 5_000;
@@ -35,10 +30,7 @@ export const batching: Scenario<State> = {
     }
     return out;
   },
-  async setup() {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tributary-bench-batching-"));
-    return { driver: await Driver.embedded({ dir }), dir };
-  },
+  setup: () => startEmbedded("batching"),
   async run(params, state, ctx) {
     const pool = state.driver.makeThreadPool(0);
     const size = params.batchSize === "adaptive" ? BatchSize.Adaptive : Number(params.batchSize);
@@ -63,10 +55,7 @@ export const batching: Scenario<State> = {
       await pool.close();
     }
   },
-  async teardown(state) {
-    await state.driver.close();
-    fs.rmSync(state.dir, { recursive: true, force: true });
-  },
+  teardown: stopEmbedded,
   tables: [
     {
       title: `Low load (${LOW_RATE.toLocaleString("en-US")} events/s offered): latency`,

@@ -2,17 +2,11 @@
  * Scenario 6: what a graceful shutdown costs. N events are pushed without waiting, then
  * the time from `flush()` until it resolves is measured.
  */
-import os from "node:os";
-import path from "node:path";
-import fs from "node:fs";
-import { Driver } from "../../src/index.js";
 import { smallEvent } from "../lib/produce-run.js";
 import type { Scenario } from "../lib/scenario.js";
+import { startEmbedded, stopEmbedded, type EmbeddedState } from "../lib/embedded.js";
 
-interface State {
-  driver: Driver;
-  dir: string;
-}
+type State = EmbeddedState;
 
 export const flush: Scenario<State> = {
   name: "flush",
@@ -22,10 +16,7 @@ export const flush: Scenario<State> = {
     "maxPendingEvents above N so nothing waited), inline and on 2 worker threads. ~100-byte JSON events, 4 partitions, " +
     "adaptive batches, embedded broker. This is what a SIGTERM handler that flushes before exit waits for.",
   cases: (quick) => (quick ? [1_000, 10_000] : [1_000, 10_000, 100_000, 500_000]).flatMap((pending) => [0, 2].map((threads) => ({ pending, threads }))),
-  async setup() {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tributary-bench-flush-"));
-    return { driver: await Driver.embedded({ dir }), dir };
-  },
+  setup: () => startEmbedded("flush"),
   async run(params, state) {
     const pending = Number(params.pending);
     const name = `flush-${Date.now()}-${Math.random().toString(36).slice(2)}`;
@@ -48,10 +39,7 @@ export const flush: Scenario<State> = {
       await state.driver.deleteTopic(name);
     }
   },
-  async teardown(state) {
-    await state.driver.close();
-    fs.rmSync(state.dir, { recursive: true, force: true });
-  },
+  teardown: stopEmbedded,
   tables: [
     {
       title: "flush() with N events pending",

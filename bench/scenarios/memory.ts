@@ -2,17 +2,11 @@
  * Scenario 5: memory under a long fire-and-forget run with the documented backpressure
  * pattern (`if (!producer.hasCapacity) await producer.ready()`). RSS and heap must stay flat.
  */
-import os from "node:os";
-import path from "node:path";
-import fs from "node:fs";
-import { Driver } from "../../src/index.js";
 import { smallEvent } from "../lib/produce-run.js";
 import type { Scenario } from "../lib/scenario.js";
+import { startEmbedded, stopEmbedded, type EmbeddedState } from "../lib/embedded.js";
 
-interface State {
-  driver: Driver;
-  dir: string;
-}
+type State = EmbeddedState;
 
 interface Sample {
   seconds: number;
@@ -34,10 +28,7 @@ export const memory: Scenario<State> = {
     "Growth is the mean of the last quarter of samples minus the mean of the second quarter (the first quarter is warm-up).",
   defaultRuns: 3,
   cases: () => [{ threads: 0 }, { threads: 2 }],
-  async setup() {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tributary-bench-memory-"));
-    return { driver: await Driver.embedded({ dir }), dir };
-  },
+  setup: () => startEmbedded("memory"),
   async run(params, state, ctx) {
     const events = ctx.quick ? 300_000 : 5_000_000;
     const name = `memory-${Date.now()}`;
@@ -80,10 +71,7 @@ export const memory: Scenario<State> = {
       eventsPerSec: events / samples[samples.length - 1]!.seconds,
     };
   },
-  async teardown(state) {
-    await state.driver.close();
-    fs.rmSync(state.dir, { recursive: true, force: true });
-  },
+  teardown: stopEmbedded,
   tables: [
     {
       title: "Memory",

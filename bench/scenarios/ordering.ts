@@ -3,18 +3,12 @@
  * {inline, 1, 2, 4, auto} × per-event pipeline cost {≈0, 10 µs, 50 µs} × cost shape
  * {uniform, heavy-tailed: 1% of events cost 100x}.
  */
-import os from "node:os";
-import path from "node:path";
-import fs from "node:fs";
-import { Driver } from "../../src/index.js";
 import { COST_VALIDATOR } from "../plugins/cost-validator.js";
 import { produceRun, smallEvent } from "../lib/produce-run.js";
 import type { CaseParams, CaseSummary, Scenario } from "../lib/scenario.js";
+import { startEmbedded, stopEmbedded, type EmbeddedState } from "../lib/embedded.js";
 
-interface State {
-  driver: Driver;
-  dir: string;
-}
+type State = EmbeddedState;
 
 const THREADS = ["0", "1", "2", "4", "auto"] as const;
 
@@ -46,10 +40,7 @@ export const ordering: Scenario<State> = {
     }
     return out;
   },
-  async setup() {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tributary-bench-ordering-"));
-    return { driver: await Driver.embedded({ dir }), dir };
-  },
+  setup: () => startEmbedded("ordering"),
   async run(params, state, ctx) {
     const costUs = Number(params.costUs);
     const heavy = params.shape === "heavy";
@@ -71,10 +62,7 @@ export const ordering: Scenario<State> = {
       await pool.close();
     }
   },
-  async teardown(state) {
-    await state.driver.close();
-    fs.rmSync(state.dir, { recursive: true, force: true });
-  },
+  teardown: stopEmbedded,
   tables: [
     {
       title: "At 2 threads (the headline)",

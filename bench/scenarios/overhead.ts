@@ -3,18 +3,12 @@
  * round-robin, JSON) inline, on a pool, and placed automatically, against the raw broker
  * client with batches built by hand: how close the pipeline gets to the wire.
  */
-import os from "node:os";
-import path from "node:path";
-import fs from "node:fs";
-import { Driver } from "../../src/index.js";
 import { produceRun } from "../lib/produce-run.js";
 import { rawAppend } from "../lib/raw-append.js";
 import type { CaseSummary, Scenario } from "../lib/scenario.js";
+import { startEmbedded, stopEmbedded, type EmbeddedState } from "../lib/embedded.js";
 
-interface State {
-  driver: Driver;
-  dir: string;
-}
+type State = EmbeddedState;
 
 const tiny = (i: number) => ({ i, k: "v" });
 const small = (i: number) => ({ seq: i, sensor: `sensor-${String(i % 997).padStart(3, "0")}`, energy: (i * 7919) % 1000, unit: "kWh", site: "north-ridge", ts: 1_790_000_000_000 + i });
@@ -30,10 +24,7 @@ export const overhead: Scenario<State> = {
     "pays for futures, chunking and ordering but hands the wire to its transport thread.",
   cases: () =>
     ["tiny", "small"].flatMap((size) => ["raw", "inline", "pool-2", "auto"].map((path) => ({ size, path }))),
-  async setup() {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tributary-bench-overhead-"));
-    return { driver: await Driver.embedded({ dir }), dir };
-  },
+  setup: () => startEmbedded("overhead"),
   async run(params, state, ctx) {
     const events = ctx.quick ? 50_000 : 500_000;
     const makeEvent = params.size === "tiny" ? tiny : small;
@@ -54,10 +45,7 @@ export const overhead: Scenario<State> = {
       await pool.close();
     }
   },
-  async teardown(state) {
-    await state.driver.close();
-    fs.rmSync(state.dir, { recursive: true, force: true });
-  },
+  teardown: stopEmbedded,
   tables: [
     {
       title: "Events/s",

@@ -7,21 +7,16 @@
  *   appends hand-built batches to the tributary broker;
  * - by tributary's producer inline, on 2 worker threads, and placed automatically.
  */
-import os from "node:os";
-import path from "node:path";
-import fs from "node:fs";
 import { connect, StorageType, type NatsConnection } from "nats";
-import { Driver } from "../../src/index.js";
 import { SHOWCASE_SCHEMA, showcaseEvent } from "../../src/cli/produce.js";
 import { startNatsServer, type NatsServer } from "../lib/nats-server.js";
+import { startEmbedded, stopEmbedded, type EmbeddedState } from "../lib/embedded.js";
 import { produceRun } from "../lib/produce-run.js";
 import { rawAppend } from "../lib/raw-append.js";
 import { SCHEMA_COST_VALIDATOR_MODULE, SchemaCostValidator } from "../plugins/schema-cost-validator.js";
 import type { CaseSummary, Scenario } from "../lib/scenario.js";
 
-interface State {
-  driver: Driver;
-  dir: string;
+interface State extends EmbeddedState {
   nats: NatsServer;
   nc: NatsConnection;
 }
@@ -48,12 +43,11 @@ export const peers: Scenario<State> = {
     "batches). Every system runs in the same process against servers on 127.0.0.1, one after the other, in the same run.",
   cases: () => [0, 20].flatMap((costUs) => SYSTEMS.map((system) => ({ costUs, system }))),
   async setup() {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tributary-bench-peers-"));
     const nats = await startNatsServer();
     const nc = await connect({ servers: nats.url.replace("nats://", "") });
     const jsm = await nc.jetstreamManager();
     await jsm.streams.add({ name: "BENCH", subjects: ["bench.>"], storage: StorageType.File });
-    return { driver: await Driver.embedded({ dir }), dir, nats, nc };
+    return { ...(await startEmbedded("peers")), nats, nc };
   },
   async run(params, state, ctx) {
     const costUs = Number(params.costUs);
@@ -116,8 +110,7 @@ export const peers: Scenario<State> = {
   async teardown(state) {
     await state.nc.drain();
     await state.nats.stop();
-    await state.driver.close();
-    fs.rmSync(state.dir, { recursive: true, force: true });
+    await stopEmbedded(state);
   },
   tables: [
     {
