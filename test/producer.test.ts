@@ -99,6 +99,48 @@ describe("producer", () => {
     expect(maxGap).toBeLessThan(elapsed / 2);
   });
 
+  it("stores what a serializer returned even when it reuses its output buffer", async () => {
+    const driver = await embedded();
+    await driver.createTopic("reuse", { partitions: 1, serializer: { module: FIXTURES, export: "ReusingSerializer" } });
+    const topic = await driver.openTopic("reuse");
+    for (const threads of [0, 2]) {
+      const producer = topic.producer({ threadPool: driver.makeThreadPool(threads) });
+      for (let i = 0; i < 5; i++) producer.push({ i, threads });
+      await producer.close();
+    }
+    const stored = (await readPartition(driver.url, "reuse", 0)).map((e) => e.metadata);
+    expect(stored).toEqual([0, 2].flatMap((threads) => [0, 1, 2, 3, 4].map((i) => ({ i, threads }))));
+  });
+
+  it("splits large events into batches the broker accepts, and fails an event above the event limit alone", async () => {
+    const driver = await embedded();
+    await driver.createTopic("large", { partitions: 1 });
+    const topic = await driver.openTopic("large");
+    const producer = topic.producer({ threadPool: driver.makeThreadPool(2) });
+    const blob = "x".repeat(20_000);
+    const futures = Array.from({ length: 1024 }, (_, i) => producer.push({ i, blob }));
+    const huge = producer.push({ huge: true }, new Uint8Array(2 * 1024 * 1024));
+    await producer.close();
+    expect(futures.filter((f) => f.error).map((f) => f.error!.message)).toEqual([]);
+    expect(await futures[1023]!).toBe(1023);
+    expect(huge.error).toBeInstanceOf(ValidationError);
+    expect(huge.error!.message).toMatch(/above the broker's limit of 1048576 bytes per event/);
+  });
+
+  it("two pushMany calls sharing a full producer both finish", async () => {
+    const driver = await embedded();
+    await driver.createTopic("two", { partitions: 2 });
+    const topic = await driver.openTopic("two");
+    const producer = topic.producer({ maxPendingEvents: 100 });
+    const drain = async (tag: string) => {
+      let n = 0;
+      for await (const ack of producer.pushMany(Array.from({ length: 2000 }, (_, i) => ({ metadata: { tag, i } })))) if (!ack.error) n++;
+      return n;
+    };
+    expect(await Promise.all([drain("a"), drain("b")])).toEqual([2000, 2000]);
+    await producer.close();
+  });
+
   it("Loose delivers every event exactly once", async () => {
     const driver = await embedded();
     await driver.createTopic("loose", { partitions: 2, validator: { module: FIXTURES, export: "CostlyValidator" } });
@@ -309,5 +351,38 @@ describe("producer", () => {
     expect(lost.error!.message).toContain("within 800 ms");
     expect(reported).toEqual([lost.error]);
     await producer.close();
+  });
+
+  it("fails events still queued in the producer at their delivery deadline, not one timeout per batch", async () => {
+    const dir = tempDir();
+    cleanups.push(() => removeDir(dir));
+    const broker = await startBroker({ dir, port: 0 });
+    const driver = await Driver.connect(broker.url);
+    cleanups.push(() => driver.close());
+    await driver.createTopic("queued", { partitions: 1 });
+    const topic = await driver.openTopic("queued");
+    const producer = topic.producer({ deliveryTimeoutMs: 500, batchSize: 10, maxNumBatches: 1 });
+    await producer.ready();
+    await broker.close();
+    const futures = Array.from({ length: 100 }, (_, i) => producer.push({ i }));
+    const start = performance.now();
+    await producer.flush();
+    // Ten batches wait behind one slot; one timeout each would take 5 s.
+    expect(performance.now() - start).toBeLessThan(2500);
+    expect(futures.every((f) => f.error instanceof DeliveryTimeoutError)).toBe(true);
+    await producer.close();
+  });
+
+  it("driver.close() closes its consumers, ending a pending iteration", async () => {
+    const dir = tempDir();
+    cleanups.push(() => removeDir(dir));
+    const broker = await startBroker({ dir, port: 0 });
+    cleanups.push(() => broker.close());
+    const driver = await Driver.connect(broker.url);
+    await driver.createTopic("idle", { partitions: 1 });
+    const consumer = (await driver.openTopic("idle")).consumer({ name: "c" });
+    const next = consumer[Symbol.asyncIterator]().next();
+    await driver.close();
+    expect(await next).toMatchObject({ done: true });
   });
 });

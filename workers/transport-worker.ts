@@ -63,7 +63,7 @@ const control: TransportControl = {
       config.retryBackoffMs,
     );
     port.on("message", (msg: BatchMessage) => {
-      delivery!.submit({ partition: msg.partition, seq: msg.seq, count: msg.count, records: join(msg.parts) });
+      delivery!.submit({ partition: msg.partition, seq: msg.seq, count: msg.count, records: join(msg.parts) }, msg.deadline);
     });
     await delivery.start();
   },

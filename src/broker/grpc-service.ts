@@ -59,7 +59,7 @@ function append(broker: Broker, call: ServerDuplexStream<AppendRequest, AppendRe
       .then(() => wait)
       .then(
         () => send(res),
-        (err: Error) => send({ ...res, firstEventId: 0, count: 0, error: { code: ErrorCode.STORAGE, message: `fsync failed: ${err.message}` } }),
+        (err: Error) => send({ ...res, firstEventId: 0, count: 0, error: { code: ErrorCode.STORAGE, message: `batch written but fsync failed, durability unknown: ${err.message}` } }),
       )
       .finally(() => waiting--);
   });

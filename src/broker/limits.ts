@@ -1,3 +1,5 @@
+import { DEFAULT_MAX_EVENT_BYTES } from "../wire/records.js";
+
 /** Size limits the broker enforces; every violation is refused with a message naming it. */
 export interface BrokerLimits {
   /** Largest record (metadata + data + 8 bytes of lengths). */
@@ -11,7 +13,7 @@ export interface BrokerLimits {
 }
 
 export const DEFAULT_LIMITS: BrokerLimits = {
-  maxEventBytes: 1024 * 1024,
+  maxEventBytes: DEFAULT_MAX_EVENT_BYTES,
   maxBatchBytes: 16 * 1024 * 1024,
   maxBatchEvents: 1_000_000,
   maxPartitions: 1024,

@@ -113,6 +113,9 @@ export class PartitionLog {
       throw new RangeError(`producerId is ${idBytes.byteLength} bytes; at most ${MAX_PRODUCER_ID_BYTES}`);
     }
     // Append times never go backwards, so a read by timestamp can binary-search.
+    // Roll before writing, so a failure to open the next segment refuses this batch
+    // instead of failing it after it was stored.
+    if (this.active.size >= this.options.segmentBytes) this.roll();
     const timestampMs = Math.max(Date.now(), this.lastTimestamp);
     const first = this.nextId;
     const header = encodeFrameHeader(first, count, timestampMs, batchSeq, idBytes, records);
@@ -121,7 +124,6 @@ export class PartitionLog {
     this.lastTimestamp = timestampMs;
     this.dirty = true;
     if (producerId) this.remember(producerId, batchSeq, first, count);
-    if (this.active.size >= this.options.segmentBytes) this.roll();
     this.wakeReaders();
     return { firstEventId: first, count, duplicate: false, durable: this.durable() };
   }
@@ -250,15 +252,21 @@ export class PartitionLog {
         this.dirty = false;
         fdatasync(this.active.fd, (err) => (err ? reject(err) : resolve()));
       });
-    if (!this.syncInFlight) {
-      this.syncInFlight = run().finally(() => (this.syncInFlight = undefined));
-      return this.syncInFlight;
-    }
-    this.syncQueued = this.syncInFlight.then(() => {
+    const start = (): Promise<void> => {
+      const sync = run().finally(() => {
+        if (this.syncInFlight === sync) this.syncInFlight = undefined;
+      });
+      this.syncInFlight = sync;
+      return sync;
+    };
+    if (!this.syncInFlight) return start();
+    // Whether the running fsync succeeds or fails, the queued one runs next on its own;
+    // once it starts, later appends must queue behind it, not share it.
+    const next = (): Promise<void> => {
       this.syncQueued = undefined;
-      this.syncInFlight = run().finally(() => (this.syncInFlight = undefined));
-      return this.syncInFlight;
-    });
+      return start();
+    };
+    this.syncQueued = this.syncInFlight.then(next, next);
     return this.syncQueued;
   }
 

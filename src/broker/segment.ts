@@ -67,14 +67,24 @@ export class Segment {
   append(header: Buffer, records: Uint8Array, baseOffset: number, count: number, timestampMs: number): void {
     const position = this.size;
     const length = header.byteLength + records.byteLength;
-    let written = fs.writevSync(this.fd, [header, records], position);
-    // writev may write partially on some file systems; finish the frame before acking.
-    while (written < length) {
-      const rest = Buffer.concat([header, records]).subarray(written);
-      written += fs.writeSync(this.fd, rest, 0, rest.byteLength, position + written);
+    try {
+      let written = fs.writevSync(this.fd, [header, records], position);
+      // writev may write partially on some file systems; finish the frame before acking.
+      while (written < length) {
+        const rest = Buffer.concat([header, records]).subarray(written);
+        written += fs.writeSync(this.fd, rest, 0, rest.byteLength, position + written);
+      }
+      fs.writeSync(this.indexFd, encodeIndexEntry(baseOffset, count, position, timestampMs));
+    } catch (err) {
+      // Nothing of a refused batch may stay behind: the next batch reuses its offsets.
+      try {
+        fs.ftruncateSync(this.fd, position);
+      } catch {
+        // the original error says more
+      }
+      throw err;
     }
     this.size += length;
-    fs.writeSync(this.indexFd, encodeIndexEntry(baseOffset, count, position, timestampMs));
     this.bases.push(baseOffset);
     this.counts.push(count);
     this.positions.push(position);

@@ -156,12 +156,15 @@ export class Consumer implements AsyncIterable<ConsumedEvent> {
    * events are dropped (unacknowledged, they are delivered again to the next consumer
    * of this name). Iteration then ends and `acknowledge()` rejects. Idempotent.
    */
+  /** @internal Called once the consumer has closed (the driver forgets it). */
+  onClosed: (() => void) | undefined;
+
   close(): Promise<void> {
     if (!this.#closing) {
       this.#stopReading();
       this.#queue.length = 0;
       this.#buffered = 0;
-      this.#closing = Promise.all([this.#running, this.#committer.close()]).then(() => {});
+      this.#closing = Promise.all([this.#running, this.#committer.close()]).then(() => this.onClosed?.());
       this.#wake();
     }
     return this.#closing;
@@ -223,11 +226,16 @@ export class Consumer implements AsyncIterable<ConsumedEvent> {
       const wait = deadline - Date.now();
       if (wait <= 0) return [];
       let timer: NodeJS.Timeout | undefined;
+      let waiter: (() => void) | undefined;
       await new Promise<void>((resolve) => {
+        waiter = resolve;
         this.#dataWaiters.push(resolve);
         if (wait !== Infinity) timer = setTimeout(resolve, wait);
       });
       clearTimeout(timer);
+      // On a timeout the waiter is still listed: drop it, or idle polling piles them up.
+      const at = this.#dataWaiters.indexOf(waiter!);
+      if (at >= 0) this.#dataWaiters.splice(at, 1);
     }
   }
 

@@ -17,6 +17,7 @@ import { ThreadPool, type ThreadPoolSize } from "./thread-pool.js";
 import { TopicHandle } from "./topic-handle.js";
 import { topicPipeline, toPluginSpecMsg } from "./topic-specs.js";
 import type { Producer } from "../producer/producer.js";
+import type { Consumer } from "./consumer.js";
 
 /** Options of `createTopic`. */
 export interface TopicOptions {
@@ -41,7 +42,8 @@ export interface EmbeddedOptions {
 
 export class Driver implements AsyncDisposable {
   private readonly pools = new Set<ThreadPool>();
-  private readonly producers = new Set<Producer>();
+  /** Open producers and consumers, closed with the driver. */
+  private readonly open = new Set<Producer | Consumer>();
   private closed = false;
 
   private constructor(
@@ -91,7 +93,10 @@ export class Driver implements AsyncDisposable {
   /** Opens an existing topic. @throws BrokerError UNKNOWN_TOPIC */
   async openTopic(name: string): Promise<TopicHandle> {
     const info: TopicInfo = await this.client.describeTopic(name);
-    return new TopicHandle(this.client, this.url, info.name, info.partitions, topicPipeline(info), info, (p) => this.producers.add(p));
+    return new TopicHandle(this.client, this.url, info.name, info.partitions, topicPipeline(info), info, (c) => {
+      this.open.add(c);
+      c.onClosed = () => this.open.delete(c);
+    });
   }
 
   async listTopics(): Promise<TopicInfo[]> {
@@ -114,11 +119,11 @@ export class Driver implements AsyncDisposable {
     return pool;
   }
 
-  /** Closes producers (flushing them), pools, the connection, and the embedded broker. */
+  /** Closes consumers and producers (flushing them), pools, the connection, and the embedded broker. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([...this.producers].map((p) => p.close().catch(() => {})));
+    await Promise.all([...this.open].map((c) => c.close().catch(() => {})));
     await Promise.all([...this.pools].map((p) => p.close()));
     this.client.close();
     await this.embeddedBroker?.close();

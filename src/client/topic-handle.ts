@@ -18,7 +18,7 @@ export class TopicHandle {
     /** The validator, partition selector and serializer every producer of the topic runs. */
     readonly pipeline: PipelineSpecs,
     private readonly info: Awaited<ReturnType<BrokerClient["describeTopic"]>>,
-    private readonly onProducer: (p: Producer) => void,
+    private readonly track: (closable: Producer | Consumer) => void,
   ) {}
 
   /**
@@ -28,13 +28,15 @@ export class TopicHandle {
   producer(options: ProducerOptions = {}): Producer {
     const pool = options.threadPool ?? inlinePool;
     const producer = new Producer({ url: this.url, topic: this.name, partitions: this.partitions, specs: this.pipeline }, pool, options);
-    this.onProducer(producer);
+    this.track(producer);
     return producer;
   }
 
   /** Creates a consumer reading the given partitions (default all), resuming by name. */
   consumer(options: ConsumerOptions): Consumer {
-    return new Consumer(this.client, this.info, options);
+    const consumer = new Consumer(this.client, this.info, options);
+    this.track(consumer);
+    return consumer;
   }
 }
 

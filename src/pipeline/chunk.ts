@@ -8,11 +8,20 @@
  */
 import type { PipelineStage } from "../client/errors.js";
 import { InvalidArgumentError } from "../client/errors.js";
-import { RECORD_HEADER_BYTES, writeRecord } from "../wire/records.js";
+import { DEFAULT_MAX_EVENT_BYTES, RECORD_HEADER_BYTES } from "../wire/records.js";
 import type { PipelineSpecs } from "./contracts.js";
 import { loadPipeline, type LoadedPipeline } from "./loader.js";
 
 const EMPTY = new Uint8Array(0);
+
+/** Serialized metadata of the chunk being processed; reused by every chunk of this thread. */
+let staging: Buffer = Buffer.allocUnsafe(256 * 1024);
+
+function grow(buffer: Buffer, used: number, needed: number): Buffer {
+  const bigger = Buffer.allocUnsafe(Math.max(needed, buffer.byteLength * 2));
+  buffer.copy(bigger, 0, 0, used);
+  return bigger;
+}
 
 /** One chunk of pushed events, in push order. Typed arrays may be structured clones. */
 export interface ChunkInput {
@@ -81,13 +90,16 @@ export function processChunkWith(pipeline: LoadedPipeline, input: ChunkInput): C
   const { numPartitions, metadata, partitions, keys, data, dataOffsets } = input;
   const n = metadata.length;
   const eventPartition = new Int32Array(n).fill(-1);
-  const serialized: Uint8Array[] = new Array(n);
   const views: Uint8Array[] = new Array(n);
+  const mdStart = new Uint32Array(n);
+  const mdLength = new Uint32Array(n);
   const sizes = new Float64Array(numPartitions);
   const counts = new Int32Array(numPartitions);
   const failures: ChunkFailure[] = [];
+  let staged = 0;
 
-  // Pass 1: run the stages and size each partition's blob.
+  // Pass 1: run the stages, copy each serialized metadata into the staging buffer at once
+  // (a serializer may reuse its output buffer), and size each partition's blob.
   for (let i = 0; i < n; i++) {
     let stage: PipelineStage = "input";
     try {
@@ -113,11 +125,21 @@ export function processChunkWith(pipeline: LoadedPipeline, input: ChunkInput): C
       stage = "serializer";
       const bytes = serializer.serialize(md);
       if (!(bytes instanceof Uint8Array)) throw new Error(`serialize() returned ${describe(bytes)}, not a Uint8Array`);
-      serialized[i] = bytes;
+      const size = RECORD_HEADER_BYTES + bytes.byteLength + view.byteLength;
+      if (size > DEFAULT_MAX_EVENT_BYTES) {
+        throw new Error(
+          `the event is ${size} bytes (${bytes.byteLength} of metadata, ${view.byteLength} of data), above the broker's limit of ${DEFAULT_MAX_EVENT_BYTES} bytes per event`,
+        );
+      }
+      if (staged + bytes.byteLength > staging.byteLength) staging = grow(staging, staged, staged + bytes.byteLength);
+      staging.set(bytes, staged);
+      mdStart[i] = staged;
+      mdLength[i] = bytes.byteLength;
+      staged += bytes.byteLength;
       views[i] = view;
       eventPartition[i] = p;
       counts[p]!++;
-      sizes[p]! += RECORD_HEADER_BYTES + bytes.byteLength + view.byteLength;
+      sizes[p]! += size;
     } catch (err) {
       failures.push({ index: i, stage, reason: reasonOf(err) });
     }
@@ -138,7 +160,16 @@ export function processChunkWith(pipeline: LoadedPipeline, input: ChunkInput): C
   for (let i = 0; i < n; i++) {
     const p = eventPartition[i]!;
     if (p < 0) continue;
-    offsets[p] = writeRecord(blobs[p]!, dataViews[p]!, offsets[p]!, serialized[i]!, views[i]!);
+    const blob = blobs[p]!;
+    const at = offsets[p]!;
+    const mdBytes = mdLength[i]!;
+    const dataBytes = views[i]!.byteLength;
+    dataViews[p]!.setUint32(at, mdBytes, true);
+    dataViews[p]!.setUint32(at + 4, dataBytes, true);
+    // Buffer#copy copies between buffers without making a view per event.
+    staging.copy(blob, at + RECORD_HEADER_BYTES, mdStart[i]!, mdStart[i]! + mdBytes);
+    if (dataBytes > 0) blob.set(views[i]!, at + RECORD_HEADER_BYTES + mdBytes);
+    offsets[p] = at + RECORD_HEADER_BYTES + mdBytes + dataBytes;
   }
   return { parts, eventPartition, failures };
 }

@@ -35,7 +35,7 @@ export interface PartitionSelector {
 
 /** Turns metadata into the bytes stored in the log, and back (consumers). */
 export interface Serializer {
-  /** Encodes validated metadata. The result is copied right away, so it may be a view. */
+  /** Encodes validated metadata. The result is copied before the next call, so it may be a view into a buffer the serializer reuses. */
   serialize(metadata: unknown): Uint8Array;
   /** Decodes what {@link Serializer.serialize} produced. */
   deserialize(bytes: Uint8Array): unknown;

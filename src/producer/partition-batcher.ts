@@ -9,11 +9,13 @@
  * - Fixed n: a batch leaves with exactly n events, or fewer when a flush asks for it.
  */
 import type { EventFuture } from "../client/future.js";
-import { recordOffset } from "../wire/records.js";
+import { recordOffset, recordsWithin } from "../wire/records.js";
 
 interface QueuedPart {
   records: Uint8Array;
   futures: EventFuture[];
+  /** When the part was queued (ms since epoch): its delivery deadline counts from here. */
+  since: number;
 }
 
 /** A batch ready to go: its blobs (sent back to back) and its events' futures. */
@@ -23,6 +25,8 @@ export interface ReadyBatch {
   parts: Uint8Array[];
   futures: EventFuture[];
   bytes: number;
+  /** When the oldest of its events was queued (ms since epoch). */
+  since: number;
 }
 
 export interface BatchPolicy {
@@ -47,8 +51,8 @@ export class PartitionBatcher {
     return this.queuedEvents;
   }
 
-  enqueue(records: Uint8Array, futures: EventFuture[]): void {
-    this.queue.push({ records, futures });
+  enqueue(records: Uint8Array, futures: EventFuture[], now = Date.now()): void {
+    this.queue.push({ records, futures, since: now });
     this.queuedEvents += futures.length;
     this.queuedBytes += records.byteLength;
   }
@@ -71,15 +75,35 @@ export class PartitionBatcher {
     return out;
   }
 
+  /**
+   * Removes the parts queued at or before `cutoff` (ms since epoch) that never left, and
+   * returns their futures: the broker took nothing for longer than the delivery timeout.
+   */
+  expire(cutoff: number): EventFuture[] {
+    const out: EventFuture[] = [];
+    while (this.queue.length > 0 && this.queue[0]!.since <= cutoff) {
+      const part = this.queue.shift()!;
+      this.queuedEvents -= part.futures.length;
+      this.queuedBytes -= part.records.byteLength;
+      for (const f of part.futures) out.push(f);
+    }
+    return out;
+  }
+
   /** Removes up to `maxEvents` (and about maxBatchBytes) from the head of the queue. */
   private cut(maxEvents: number): ReadyBatch {
     const parts: Uint8Array[] = [];
     const futures: EventFuture[] = [];
+    const since = this.queue[0]?.since ?? Date.now();
     let bytes = 0;
     while (this.queue.length > 0 && futures.length < maxEvents) {
       const head = this.queue[0]!;
-      const room = maxEvents - futures.length;
+      let room = maxEvents - futures.length;
       if (parts.length > 0 && bytes + head.records.byteLength > this.policy.maxBatchBytes) break;
+      // A chunk's blob alone can exceed the byte cap (large events): take what fits.
+      if (head.records.byteLength > this.policy.maxBatchBytes) {
+        room = Math.min(room, recordsWithin(head.records, head.futures.length, this.policy.maxBatchBytes));
+      }
       if (head.futures.length <= room) {
         this.queue.shift();
         parts.push(head.records);
@@ -97,6 +121,6 @@ export class PartitionBatcher {
     }
     this.queuedEvents -= futures.length;
     this.queuedBytes -= bytes;
-    return { partition: this.partition, seq: this.nextSeq++, parts, futures, bytes };
+    return { partition: this.partition, seq: this.nextSeq++, parts, futures, bytes, since };
   }
 }

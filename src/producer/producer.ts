@@ -97,11 +97,12 @@ export class Producer implements AsyncDisposable {
   // Flush bookkeeping: events are counted per flush epoch, so flush() waits only for
   // the events pushed before it, even while pushing goes on.
   private epoch = 0;
-  private readonly epochUnsettled: number[] = [0];
+  private epochUnsettled: number[] = [0];
   private lowestOpenEpoch = 0;
   private readonly flushWaiters: { epoch: number; resolve: () => void }[] = [];
   private readonly capacityWaiters: (() => void)[] = [];
   private wakeScheduled = false;
+  private readonly expiryTimer: NodeJS.Timeout;
   private closing: Promise<void> | undefined;
 
   /** @internal Use `topic.producer(options)`. */
@@ -118,6 +119,10 @@ export class Producer implements AsyncDisposable {
     };
     this.batchers = Array.from({ length: target.partitions }, (_, p) => new PartitionBatcher(p, policy));
     this.sequencer = new Sequencer(this.options.strict, (done) => this.release(done));
+    // Events that cannot even leave the producer (the broker takes nothing) fail at their
+    // delivery deadline too, counted from when they were queued, not from when they are sent.
+    this.expiryTimer = setInterval(() => this.expireQueued(), Math.min(1000, Math.max(20, this.options.deliveryTimeoutMs / 4)));
+    this.expiryTimer.unref();
     this.started = TransportHost.start(
       {
         driver: "tributary",
@@ -148,8 +153,8 @@ export class Producer implements AsyncDisposable {
   /**
    * Pushes one event. Returns at once with a future of its EventID.
    *
-   * Data buffers are read after `push` returns (when the chunk is handed to a worker):
-   * do not write to them until the future has completed.
+   * Metadata and data are read after `push` returns (when the chunk is handed to the
+   * pipeline): do not change them until the future has completed.
    * @throws ClosedError after `close()`
    */
   push(metadata: Metadata, data?: EventData, options?: PushOptions): EventFuture {
@@ -202,7 +207,11 @@ export class Producer implements AsyncDisposable {
         window.push(this.push(e.metadata, e.data, e.partition === undefined && e.key === undefined ? undefined : { partition: e.partition, key: e.key }));
       }
       const head = window.shift();
-      if (!head) continue;
+      if (!head) {
+        // At capacity with nothing of ours in flight (another pusher filled it): wait.
+        if (!sourceDone) await this.ready();
+        continue;
+      }
       if (!head.completed) {
         // Partial batches must leave too, or the head of a fixed-size batch would wait forever.
         void this.flush();
@@ -240,7 +249,10 @@ export class Producer implements AsyncDisposable {
 
   /** Resolves once every event pushed before the call is acknowledged or failed. */
   flush(): Promise<void> {
-    if (this.unsettled === 0) return Promise.resolve();
+    if (this.unsettled === 0) {
+      this.restartEpochs();
+      return Promise.resolve();
+    }
     const epoch = this.epoch++;
     this.epochUnsettled.push(0);
     const done = new Promise<void>((resolve) => this.flushWaiters.push({ epoch, resolve }));
@@ -250,12 +262,17 @@ export class Producer implements AsyncDisposable {
     return done;
   }
 
+  /** @internal Called once the producer has closed (the driver forgets it). */
+  onClosed: (() => void) | undefined;
+
   /** Flushes, then stops the transport thread. `push()` throws from now on. */
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.started;
       await this.flush();
       await this.transport?.close();
+      clearInterval(this.expiryTimer);
+      this.onClosed?.();
     })();
     return this.closing;
   }
@@ -369,7 +386,8 @@ export class Producer implements AsyncDisposable {
       transfer.push(owned.buffer as ArrayBuffer);
       return owned;
     });
-    this.transport!.send({ t: "batch", partition: batch.partition, seq: batch.seq, count: batch.futures.length, parts }, transfer);
+    const deadline = batch.since + this.options.deliveryTimeoutMs;
+    this.transport!.send({ t: "batch", partition: batch.partition, seq: batch.seq, count: batch.futures.length, deadline, parts }, transfer);
   }
 
   private onAcks(msg: AcksMessage): void {
@@ -390,7 +408,12 @@ export class Producer implements AsyncDisposable {
     this.wakeWaiters();
     for (const failure of msg.failures) {
       const futures = this.takeInFlight(failure.partition, failure.seq);
-      const shared = failure.code === "timeout" ? undefined : new BrokerError(failure.code as BrokerErrorCode, failure.message);
+      const shared =
+        failure.code === "timeout"
+          ? undefined
+          : failure.code === "CLOSED"
+            ? new ClosedError(failure.message)
+            : new BrokerError(failure.code as BrokerErrorCode, failure.message);
       for (const f of futures) {
         f.partition = failure.partition;
         this.fail(f, shared ?? new DeliveryTimeoutError(f.index, this.options.deliveryTimeoutMs, failure.message));
@@ -405,6 +428,17 @@ export class Producer implements AsyncDisposable {
     this.inFlight.delete(key);
     this.batchers[partition]!.inFlight--;
     return futures;
+  }
+
+  private expireQueued(): void {
+    const cutoff = Date.now() - this.options.deliveryTimeoutMs;
+    for (const batcher of this.batchers) {
+      if (batcher.queued === 0) continue;
+      for (const f of batcher.expire(cutoff)) {
+        f.partition = batcher.partition;
+        this.fail(f, new DeliveryTimeoutError(f.index, this.options.deliveryTimeoutMs, "the broker took no batch of this partition in time"));
+      }
+    }
   }
 
   /** The transport thread could not start: nothing queued can ever be sent. */
@@ -457,5 +491,14 @@ export class Producer implements AsyncDisposable {
   private checkFlushes(): void {
     while (this.lowestOpenEpoch < this.epoch && this.epochUnsettled[this.lowestOpenEpoch] === 0) this.lowestOpenEpoch++;
     while (this.flushWaiters.length > 0 && this.flushWaiters[0]!.epoch < this.lowestOpenEpoch) this.flushWaiters.shift()!.resolve();
+    if (this.unsettled === 0) this.restartEpochs();
+  }
+
+  /** With nothing pending no future holds an epoch: start counting afresh, so a long-lived producer that flushes often does not grow the table. */
+  private restartEpochs(): void {
+    if (this.flushWaiters.length > 0 || this.epoch === 0) return;
+    this.epoch = 0;
+    this.lowestOpenEpoch = 0;
+    this.epochUnsettled = [0];
   }
 }

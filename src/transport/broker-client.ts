@@ -35,9 +35,11 @@ export function toBrokerError(err: unknown): BrokerError {
   const e = err as grpc.ServiceError;
   const code = e?.metadata?.get(ERROR_CODE_KEY)?.[0];
   if (typeof code === "string") return new BrokerError(code as BrokerErrorCode, e.details || e.message);
-  if (e?.code === grpc.status.UNAVAILABLE || e?.code === grpc.status.DEADLINE_EXCEEDED) {
+  if (e?.code === grpc.status.UNAVAILABLE || e?.code === grpc.status.DEADLINE_EXCEEDED || e?.code === grpc.status.CANCELLED) {
     return new BrokerError("UNAVAILABLE", `broker unavailable: ${e.details || e.message}`);
   }
+  // grpc-js refuses a message above the channel's size limit before it is sent.
+  if (e?.code === grpc.status.RESOURCE_EXHAUSTED) return new BrokerError("BATCH_TOO_LARGE", e.details || e.message);
   return new BrokerError("UNKNOWN", e?.details || e?.message || String(err));
 }
 

@@ -61,8 +61,9 @@ export class Delivery {
     }
   }
 
-  submit(batch: OutgoingBatch): void {
-    const tracked: Tracked = { ...batch, deadline: Date.now() + this.deliveryTimeoutMs, sentOn: -1 };
+  /** Takes a batch; it fails at `deadline` (ms since epoch), by default the delivery timeout from now. */
+  submit(batch: OutgoingBatch, deadline = Date.now() + this.deliveryTimeoutMs): void {
+    const tracked: Tracked = { ...batch, deadline, sentOn: -1 };
     this.unacked.set(key(batch), tracked);
     if (this.connected) this.send(tracked);
   }

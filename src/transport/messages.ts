@@ -7,6 +7,8 @@ export interface BatchMessage {
   partition: number;
   seq: number;
   count: number;
+  /** Ms since epoch after which the batch fails with a delivery timeout. */
+  deadline: number;
   /** Record blobs sent back to back as the batch's records (transferred, not copied). */
   parts: Uint8Array[];
 }
@@ -22,7 +24,7 @@ export interface AcksMessage {
 export interface BatchFailure {
   partition: number;
   seq: number;
-  /** "timeout" when the delivery timeout passed; otherwise a broker error code. */
+  /** "timeout" when the delivery timeout passed, "CLOSED" when the transport closed first; otherwise a broker error code. */
   code: string;
   message: string;
 }

@@ -7,6 +7,9 @@
  * check sizes and to find an offset inside a batch, never decoding an event.
  */
 
+/** The broker's default limit on one record (lengths + metadata + data): 1 MiB. */
+export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
+
 /** Bytes of the per-record length prefix. */
 export const RECORD_HEADER_BYTES = 8;
 
@@ -98,6 +101,18 @@ export function recordOffset(blob: Uint8Array, index: number): number {
   let at = 0;
   for (let i = 0; i < index; i++) at += RECORD_HEADER_BYTES + view.getUint32(at, true) + view.getUint32(at + 4, true);
   return at;
+}
+
+/** How many leading records of a blob fit in `maxBytes` (at least one). */
+export function recordsWithin(blob: Uint8Array, count: number, maxBytes: number): number {
+  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    const next = at + RECORD_HEADER_BYTES + view.getUint32(at, true) + view.getUint32(at + 4, true);
+    if (next > maxBytes) return Math.max(1, i);
+    at = next;
+  }
+  return count;
 }
 
 /** Iterates the records of a blob as views. */
