@@ -145,9 +145,11 @@ export class Delivery {
 
   private expire(): void {
     const now = Date.now();
+    let expiredOnLiveConnection = false;
     for (const [k, b] of this.unacked) {
       if (b.deadline > now) continue;
       this.unacked.delete(k);
+      if (this.connected && b.sentOn === this.generation) expiredOnLiveConnection = true;
       this.events.failed({
         partition: b.partition,
         seq: b.seq,
@@ -155,6 +157,8 @@ export class Delivery {
         message: this.stats.lastError ?? "no acknowledgement from the broker",
       });
     }
+    // No ack within the whole timeout on a "live" connection: treat it as dead and reconnect.
+    if (expiredOnLiveConnection) this.onConnectionLost(new Error("no acknowledgement within the delivery timeout"));
   }
 }
 
