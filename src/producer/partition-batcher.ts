@@ -41,7 +41,6 @@ export interface BatchPolicy {
 export class PartitionBatcher {
   private readonly queue: QueuedPart[] = [];
   private queuedEvents = 0;
-  private queuedBytes = 0;
   private nextSeq = 0;
   inFlight = 0;
 
@@ -54,7 +53,6 @@ export class PartitionBatcher {
   enqueue(records: Uint8Array, futures: EventFuture[], now = Date.now()): void {
     this.queue.push({ records, futures, since: now });
     this.queuedEvents += futures.length;
-    this.queuedBytes += records.byteLength;
   }
 
   /**
@@ -84,7 +82,6 @@ export class PartitionBatcher {
     while (this.queue.length > 0 && this.queue[0]!.since <= cutoff) {
       const part = this.queue.shift()!;
       this.queuedEvents -= part.futures.length;
-      this.queuedBytes -= part.records.byteLength;
       for (const f of part.futures) out.push(f);
     }
     return out;
@@ -120,7 +117,6 @@ export class PartitionBatcher {
       }
     }
     this.queuedEvents -= futures.length;
-    this.queuedBytes -= bytes;
     return { partition: this.partition, seq: this.nextSeq++, parts, futures, bytes, since };
   }
 }
