@@ -23,6 +23,15 @@ async function embedded() {
   return driver;
 }
 
+/** A broker started apart from the driver, so a test can stop it under a live producer. */
+async function separateBroker() {
+  const dir = tempDir();
+  const broker = await startBroker({ dir, port: 0 });
+  const driver = await Driver.connect(broker.url);
+  cleanups.push(() => removeDir(dir), () => broker.close(), () => driver.close());
+  return { broker, driver };
+}
+
 async function readAll(url: string, topic: string, partitions: number) {
   return Promise.all(Array.from({ length: partitions }, (_, p) => readPartition(url, topic, p)));
 }
@@ -334,11 +343,7 @@ describe("producer", () => {
   });
 
   it("rejects with DeliveryTimeoutError when the broker stays away", async () => {
-    const dir = tempDir();
-    cleanups.push(() => removeDir(dir));
-    const broker = await startBroker({ dir, port: 0 });
-    const driver = await Driver.connect(broker.url);
-    cleanups.push(() => driver.close());
+    const { broker, driver } = await separateBroker();
     await driver.createTopic("gone", { partitions: 1 });
     const topic = await driver.openTopic("gone");
     const reported: Error[] = [];
@@ -354,11 +359,7 @@ describe("producer", () => {
   });
 
   it("fails events still queued in the producer at their delivery deadline, not one timeout per batch", async () => {
-    const dir = tempDir();
-    cleanups.push(() => removeDir(dir));
-    const broker = await startBroker({ dir, port: 0 });
-    const driver = await Driver.connect(broker.url);
-    cleanups.push(() => driver.close());
+    const { broker, driver } = await separateBroker();
     await driver.createTopic("queued", { partitions: 1 });
     const topic = await driver.openTopic("queued");
     const producer = topic.producer({ deliveryTimeoutMs: 500, batchSize: 10, maxNumBatches: 1 });
