@@ -6,7 +6,7 @@
  *   npm run bench:broker [-- --runs 5 --seconds 3 --window 4 --batch 1024 --record 100 --json]
  */
 import { parseArgs } from "node:util";
-import { BrokerClient } from "../src/transport/broker-client.js";
+import { BrokerClient } from "../src/internal.js";
 import { appendLoad, makeBatch } from "./lib/append-load.js";
 import { spawnBrokerProcess } from "./lib/broker-process.js";
 import { fmt, median, spread } from "./lib/stats.js";

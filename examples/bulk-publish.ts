@@ -7,7 +7,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Driver } from "../src/index.js";
+import { Driver } from "tributary";
 
 const total = Number(process.argv[2] ?? 100_000);
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The `tributary` command: serve, topic, consume, produce. */
+/** The `tributary` command: serve, topic, consume, produce. (Benchmarks: `npm run bench` in a checkout.) */
 import { parseArgs } from "node:util";
 import { serveCommand } from "./cli/serve.js";
 import { topicCommand } from "./cli/topic.js";
@@ -14,7 +14,6 @@ Usage:
   tributary topic   list | describe NAME | delete NAME [--broker URL]
   tributary consume TOPIC [--partition N] [--from earliest|latest|OFFSET] [--follow] [--broker URL]
   tributary produce [--events 1000000] [--threads N] [--ordering strict|loose] [--batch-size adaptive|N] [--broker URL]
-  tributary bench   [--scenario NAME[,NAME]] [--quick] [--runs N] [--json] [--out DIR] [--list]
 
 --broker defaults to tributary://127.0.0.1:9292 (or $TRIBUTARY_BROKER).`;
 
@@ -23,11 +22,6 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   topic: topicCommand,
   consume: consumeCommand,
   produce: async (args) => (await import("./cli/produce.js")).produceCommand(args),
-  // The benchmark runner reads its flags from process.argv; drop the command word.
-  bench: async (args) => {
-    process.argv.splice(2, process.argv.length - 2, ...args);
-    await import("../bench/run.js");
-  },
 };
 
 async function main(): Promise<void> {

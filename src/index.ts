@@ -1,16 +1,29 @@
 /**
- * tributary: a worker-thread parallel event producer for Node.js, with an embedded
- * partition broker.
+ * tributary: a worker-thread parallel event producer for Node.js, into a partitioned,
+ * durable log (the embedded tributary broker, or another log behind the driver contract).
  * @packageDocumentation
  */
-export { Driver, type TopicOptions, type EmbeddedOptions } from "./client/driver.js";
+export { Driver, type TopicOptions, type ConnectOptions, type EmbeddedOptions, type PluginOptions } from "./client/driver.js";
 export { TopicHandle } from "./client/topic-handle.js";
-export { ThreadPool, type ThreadPoolSize } from "./client/thread-pool.js";
-export { EventFuture } from "./client/future.js";
-export { Consumer, type ConsumerOptions, type ConsumedEvent, type StartPosition } from "./client/consumer.js";
+export { ThreadPool, type ThreadPoolSize } from "./pipeline/thread-pool.js";
+export type { Placement } from "./pipeline/auto-placement.js";
+export { EventFuture } from "./core/future.js";
+export { Consumer, type ConsumerOptions, type ConsumedEvent } from "./consumer/consumer.js";
 export { Producer, type ProducerStats, type BulkEvent, type BulkAck } from "./producer/producer.js";
 export type { ProducerOptions } from "./producer/options.js";
-export { BatchSize, Ordering, type BatchSizeOption, type EventData, type EventID, type Metadata, type PushOptions } from "./client/types.js";
+export {
+  BatchSize,
+  Ordering,
+  type BatchSizeOption,
+  type EventData,
+  type EventID,
+  type Metadata,
+  type PushOptions,
+  type StartPosition,
+  type TopicDescription,
+  type PipelineSpecs,
+  type PluginSpec,
+} from "./core/types.js";
 export {
   TributaryError,
   InvalidArgumentError,
@@ -18,8 +31,14 @@ export {
   BrokerError,
   DeliveryTimeoutError,
   ClosedError,
+  MetadataDecodeError,
   type BrokerErrorCode,
   type PipelineStage,
-} from "./client/errors.js";
-export type { Validator, PartitionSelector, Serializer, PluginSpec, PluginSpecInput, PipelineSpecs } from "./pipeline/contracts.js";
-export { startBroker, type RunningBroker, type StartBrokerOptions } from "./broker/server.js";
+  type TributaryErrorOptions,
+} from "./core/errors.js";
+export type { Validator, PartitionSelector, Serializer, PluginSpecInput } from "./pipeline/contracts.js";
+export type { DriverCapabilities } from "./drivers/contract.js";
+export type {
+  /** What `listTopics()` and `describeTopic()` return (the same as {@link TopicDescription}). */
+  TopicDescription as TopicInfo,
+} from "./core/types.js";

@@ -1,8 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { BrokerClient, appendError } from "../dist/src/transport/broker-client.js";
-import { encodeRecords, iterateRecords } from "../dist/src/wire/records.js";
+import { BrokerClient, appendError, encodeRecords, iterateRecords } from "../dist/src/internal.js";
 import { bytes, removeDir, spawnBroker, tempDir, testBroker, text } from "./helpers.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];

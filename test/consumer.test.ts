@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { BrokerClient, type AppendStream } from "../dist/src/transport/broker-client.js";
-import { encodeRecords } from "../dist/src/wire/records.js";
-import { Consumer, MetadataDecodeError, type ConsumedEvent, type ConsumerOptions } from "../dist/src/client/consumer.js";
+import { BrokerClient, connectDriver, encodeRecords, normalizeSpec, type AppendStream, type LogDriver } from "../dist/src/internal.js";
+import { Consumer, MetadataDecodeError, type ConsumedEvent, type ConsumerOptions } from "../dist/src/index.js";
 import { bytes, removeDir, testBroker } from "./helpers.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -11,10 +10,15 @@ afterEach(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A consumer made as `TopicHandle.consumer()` makes it: the driver, the topic, its runnable serializer. */
+const newConsumer = (log: LogDriver, info: Awaited<ReturnType<LogDriver["describeTopic"]>>, options: ConsumerOptions) =>
+  new Consumer(log, info, normalizeSpec("serializer", "json"), options);
+
 async function setup(partitions = 1) {
   const broker = await testBroker();
   const client = new BrokerClient(broker.url);
-  cleanups.push(() => removeDir(broker.dir), () => broker.close(), () => client.close());
+  const log = await connectDriver(broker.url);
+  cleanups.push(() => removeDir(broker.dir), () => broker.close(), () => client.close(), () => log.close());
   await client.createTopic({ name: "t", partitions });
   const stream: AppendStream = client.openAppendStream();
   cleanups.push(() => stream.end());
@@ -27,11 +31,11 @@ async function setup(partitions = 1) {
     return ack.firstEventId;
   };
   const consumer = async (options: ConsumerOptions) => {
-    const c = new Consumer(client, await client.describeTopic("t"), options);
+    const c = newConsumer(log, await log.describeTopic("t"), options);
     cleanups.push(() => c.close());
     return c;
   };
-  return { broker, client, append, consumer };
+  return { broker, client, log, append, consumer };
 }
 
 /** Polls until `n` events arrived (fails after 1.5 s). */
@@ -145,12 +149,12 @@ describe("Consumer", () => {
   });
 
   it("coalesces acknowledgements and never moves a cursor back", async () => {
-    const { append, client, consumer } = await setup(2);
+    const { append, client, log, consumer } = await setup(2);
     await append(0, "x", 100);
     await append(1, "y", 10);
     const c = await consumer({ name: "acks" });
     const events = await take(c, 110);
-    const commits = vi.spyOn(client, "commitCursor");
+    const commits = vi.spyOn(log, "commitCursor");
     const p0 = events.filter((e) => e.partition === 0);
     const acks = p0.map((e) => e.acknowledge());
     await Promise.all(acks);
@@ -189,7 +193,7 @@ describe("Consumer", () => {
   });
 
   it("ends the iterator with the broker's error when the topic is deleted", async () => {
-    const { append, client, consumer } = await setup(2);
+    const { append, client, log, consumer } = await setup(2);
     await append(0, "a", 2);
     const c = await consumer({ name: "del" });
     const it = c[Symbol.asyncIterator]();
@@ -203,8 +207,8 @@ describe("Consumer", () => {
     await expect(second.acknowledge()).rejects.toMatchObject({ name: "BrokerError", code: "UNKNOWN_TOPIC" });
     await expect(c.poll(1, 10)).rejects.toMatchObject({ code: "UNKNOWN_TOPIC" });
     // A consumer of a topic that no longer exists fails the same way.
-    const info = { name: "gone", partitions: 1, partitionInfo: [], createdAtMs: 0 };
-    const late = new Consumer(client, info, { name: "x" });
+    const info = { name: "gone", partitions: 1, replicas: 1, pipeline: { validator: { module: "" }, partitionSelector: { module: "" }, serializer: { module: "" } }, partitionInfo: [], createdAtMs: 0 };
+    const late = newConsumer(log, info, { name: "x" });
     cleanups.push(() => late.close());
     await expect(late.poll(1, 1000)).rejects.toMatchObject({ code: "UNKNOWN_TOPIC" });
   });
@@ -221,9 +225,9 @@ describe("Consumer", () => {
   });
 
   it("refuses bad options with errors naming the problem", async () => {
-    const { client } = await setup(2);
-    const info = await client.describeTopic("t");
-    const make = (options: unknown) => () => new Consumer(client, info, options as ConsumerOptions);
+    const { log } = await setup(2);
+    const info = await log.describeTopic("t");
+    const make = (options: unknown) => () => newConsumer(log, info, options as ConsumerOptions);
     expect(make({ name: "" })).toThrow(expect.objectContaining({ name: "InvalidArgumentError", message: expect.stringContaining("consumer name must be a non-empty string") }));
     expect(make({})).toThrow(/consumer name/);
     expect(make({ name: "c", partitions: [0, 2] })).toThrow(/partition 2 does not exist: topic 't' has 2 partitions/);
@@ -235,7 +239,7 @@ describe("Consumer", () => {
       expect(make({ name: "c", start })).toThrow(/consumer start must be/);
     }
     expect(make({ name: "c", maxBuffered: 0 })).toThrow(/maxBuffered must be a positive integer/);
-    const c = new Consumer(client, info, { name: "ok" });
+    const c = newConsumer(log, info, { name: "ok" });
     cleanups.push(() => c.close());
     await expect(c.poll(0)).rejects.toThrow(/poll max/);
   });

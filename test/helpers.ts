@@ -46,8 +46,7 @@ export function spawnBroker(dir: string, extra: string[] = []): Promise<{ child:
 
 /** Reads a whole partition (no follow) and returns each event's ID, metadata (JSON) and data. */
 export async function readPartition(url: string, topic: string, partition: number) {
-  const { BrokerClient } = await import("../dist/src/transport/broker-client.js");
-  const { iterateRecords } = await import("../dist/src/wire/records.js");
+  const { BrokerClient, iterateRecords } = await import("../dist/src/internal.js");
   const client = new BrokerClient(url);
   const events: { id: number; metadata: any; data: Uint8Array }[] = [];
   try {

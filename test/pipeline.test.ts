@@ -6,8 +6,8 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Piscina } from "piscina";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InvalidArgumentError } from "../dist/src/client/errors.js";
-import { iterateRecords } from "../dist/src/wire/records.js";
+import { InvalidArgumentError } from "../dist/src/core/errors.js";
+import { iterateRecords } from "../dist/src/core/records.js";
 import type { PipelineSpecs, PluginSpec } from "../dist/src/pipeline/contracts.js";
 import { normalizeSpec } from "../dist/src/pipeline/spec.js";
 import { loadPipeline, loadPlugin, loadSerializer } from "../dist/src/pipeline/loader.js";
@@ -36,6 +36,7 @@ function chunk(specs: PipelineSpecs, numPartitions: number, events: TestEvent[])
   return {
     specs,
     numPartitions,
+    maxEventBytes: 1024 * 1024,
     firstIndex: 0,
     metadata: events.map((e) => e.md),
     partitions: Int32Array.from(events, (e) => e.partition ?? -1),

@@ -6,9 +6,9 @@ import {
   Driver,
   Ordering,
   ValidationError,
-  startBroker,
   type EventFuture,
 } from "../dist/src/index.js";
+import { startBroker } from "../dist/src/broker/index.js";
 import { FIXTURES, readPartition, removeDir, tempDir } from "./helpers.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];

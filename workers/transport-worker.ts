@@ -8,20 +8,22 @@ import type { MessagePort } from "node:worker_threads";
 import * as Comlink from "comlink";
 import nodeEndpoint, { type NodeEndpoint } from "comlink/dist/esm/node-adapter.mjs";
 import { Delivery } from "../src/transport/delivery.js";
-import { TributaryDriver } from "../src/transport/driver.js";
+import { loadAppender } from "../src/transport/appender-loader.js";
 import type { BatchFailure, BatchMessage, TransportConfig, TransportControl, TransportStats } from "../src/transport/messages.js";
 
 let delivery: Delivery | undefined;
 let port: MessagePort | undefined;
 let acks: number[] = [];
+let ids: number[] = [];
 let failures: BatchFailure[] = [];
 let scheduled = false;
 
 function flushToMain(): void {
   scheduled = false;
   if (!port || (acks.length === 0 && failures.length === 0)) return;
-  port.postMessage({ t: "acks", acks: Float64Array.from(acks), failures });
+  port.postMessage({ t: "acks", acks: Float64Array.from(acks), ids: ids.length > 0 ? Float64Array.from(ids) : undefined, failures });
   acks = [];
+  ids = [];
   failures = [];
 }
 
@@ -46,12 +48,15 @@ function join(parts: Uint8Array[]): Uint8Array {
 const control: TransportControl = {
   async open(config: TransportConfig, dataPort: MessagePort) {
     port = dataPort as MessagePort;
-    const driver = new TributaryDriver(config.url, config.topic, config.producerId);
+    const appender = await loadAppender(config.appender);
     delivery = new Delivery(
-      driver,
+      appender,
       {
         acked: (batch, ack) => {
-          acks.push(batch.partition, batch.seq, ack.firstEventId, ack.count);
+          if (ack.ids) {
+            acks.push(batch.partition, batch.seq, ack.firstEventId, ack.count, ids.length);
+            for (const id of ack.ids) ids.push(id);
+          } else acks.push(batch.partition, batch.seq, ack.firstEventId, ack.count, -1);
           schedule();
         },
         failed: (failure) => {

@@ -2,8 +2,8 @@
  * Append load against a broker: one Append stream, fixed batches, `window` in flight, for
  * `seconds`. Reports records/s acknowledged and the batch round trip.
  */
-import { BrokerClient } from "../../src/transport/broker-client.js";
-import { encodeRecords } from "../../src/wire/records.js";
+import { BrokerClient } from "../../src/internal.js";
+import { encodeRecords } from "../../src/internal.js";
 import { quantile } from "./stats.js";
 
 /** A batch of `batchSize` records of `recordBytes` each on the wire (JSON metadata, padding data). */

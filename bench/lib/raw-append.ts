@@ -3,8 +3,8 @@
  * and appended in hand-built batches over one Append stream, a window of batches in flight.
  * What tributary's producer is compared against in the overhead scenario.
  */
-import { BrokerClient } from "../../src/transport/broker-client.js";
-import { encodeRecords } from "../../src/wire/records.js";
+import { BrokerClient } from "../../src/internal.js";
+import { encodeRecords } from "../../src/internal.js";
 
 const encoder = new TextEncoder();
 

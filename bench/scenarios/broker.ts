@@ -2,7 +2,7 @@
  * The broker alone: append throughput from a separate process over one gRPC Append stream,
  * 100-byte records in batches of 1,024, fsync `interval`, for 1, 4 and 8 batches in flight.
  */
-import { BrokerClient } from "../../src/transport/broker-client.js";
+import { BrokerClient } from "../../src/internal.js";
 import { appendLoad, makeBatch } from "../lib/append-load.js";
 import { spawnBrokerProcess, type BrokerProcess } from "../lib/broker-process.js";
 import type { Scenario } from "../lib/scenario.js";

@@ -4,7 +4,7 @@
  * single byte. A topic references these classes by module and export, e.g.
  * `validator: "EnergyValidator:./dist/examples/energy/energy.js"`.
  */
-import type { PartitionSelector, Serializer, Validator } from "../../src/pipeline/contracts.js";
+import type { PartitionSelector, Serializer, Validator } from "tributary";
 
 /** Config shared by the three plugins (all optional). */
 export interface EnergyConfig {

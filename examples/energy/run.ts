@@ -8,7 +8,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Driver, ValidationError } from "../../src/index.js";
+import { Driver, ValidationError } from "tributary";
 
 const plugins = new URL("./energy.js", import.meta.url).href;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tributary-energy-"));

@@ -8,8 +8,8 @@ import { BrokerFailure } from "./failures.js";
 import { DEFAULT_LIMITS, topicNameProblem, type BrokerLimits } from "./limits.js";
 import { FSYNC_POLICIES, type AppendResult, type FsyncPolicy, type PartitionLog } from "./partition-log.js";
 import { Topic, type TopicMeta } from "./topic.js";
-import { checkRecords, MalformedRecordsError } from "../wire/records.js";
-import type { CreateTopicRequest, TopicInfo } from "../wire/protocol.js";
+import { checkRecords, MalformedRecordsError } from "../core/records.js";
+import type { CreateTopicRequest, TopicInfo } from "../protocol/protocol.js";
 
 export interface BrokerOptions {
   /** Data directory; created when missing. */

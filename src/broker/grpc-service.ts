@@ -2,7 +2,7 @@
 import grpc, { type sendUnaryData, type ServerDuplexStream, type ServerUnaryCall, type ServerWritableStream } from "@grpc/grpc-js";
 import { Broker } from "./broker.js";
 import { BrokerFailure, ERROR_CODE_KEY } from "./failures.js";
-import { ErrorCode, type AppendRequest, type AppendResponse, type ReadRequest, type ReadResponse } from "../wire/protocol.js";
+import { ErrorCode, type AppendRequest, type AppendResponse, type ReadRequest, type ReadResponse } from "../protocol/protocol.js";
 import type { PartitionLog } from "./partition-log.js";
 
 /** Records per Read response message, at most about this many bytes (one batch at least). */

@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_EVENT_BYTES } from "../wire/records.js";
+import { DEFAULT_WIRE_LIMITS } from "../protocol/limits.js";
 
 /** Size limits the broker enforces; every violation is refused with a message naming it. */
 export interface BrokerLimits {
@@ -13,9 +13,7 @@ export interface BrokerLimits {
 }
 
 export const DEFAULT_LIMITS: BrokerLimits = {
-  maxEventBytes: DEFAULT_MAX_EVENT_BYTES,
-  maxBatchBytes: 16 * 1024 * 1024,
-  maxBatchEvents: 1_000_000,
+  ...DEFAULT_WIRE_LIMITS,
   maxPartitions: 1024,
 };
 

@@ -7,7 +7,7 @@ import fs from "node:fs";
 import { fdatasync } from "node:fs";
 import { encodeFrameHeader, MAX_PRODUCER_ID_BYTES } from "./segment-format.js";
 import { Segment, type RecoveredBatch } from "./segment.js";
-import { recordOffset } from "../wire/records.js";
+import { recordOffset } from "../core/records.js";
 
 /** When appended batches are forced to disk. */
 export type FsyncPolicy = "always" | "interval" | "never";

@@ -2,7 +2,8 @@
 import grpc from "@grpc/grpc-js";
 import { Broker, type BrokerOptions } from "./broker.js";
 import { brokerHandlers } from "./grpc-service.js";
-import { brokerService, MAX_MESSAGE_BYTES } from "../wire/protocol.js";
+import { brokerService } from "../protocol/protocol.js";
+import { GRPC_CHANNEL_OPTIONS } from "../protocol/channel-options.js";
 
 export interface StartBrokerOptions extends BrokerOptions {
   /** TCP port; 0 picks a free one. Default 9292. */
@@ -23,14 +24,6 @@ export interface RunningBroker {
   close(): Promise<void>;
 }
 
-/** Server options shared with the client: batches up to the broker's limits fit in a message. */
-export const GRPC_CHANNEL_OPTIONS = {
-  "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
-  "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
-  // grpc-js caps an HTTP/2 session's buffered memory at 10 MiB by default; batches in flight exceed it.
-  "grpc-node.max_session_memory": 1024,
-};
-
 /**
  * Starts a broker on `host:port` (port 0 picks a free port) over the data directory `dir`.
  *
@@ -42,7 +35,7 @@ export const GRPC_CHANNEL_OPTIONS = {
 export async function startBroker(options: StartBrokerOptions): Promise<RunningBroker> {
   const host = options.host ?? "127.0.0.1";
   const broker = new Broker(options);
-  const server = new grpc.Server(GRPC_CHANNEL_OPTIONS);
+  const server = new grpc.Server({ ...GRPC_CHANNEL_OPTIONS });
   server.addService(brokerService, brokerHandlers(broker));
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host.includes(":") ? `[${host}]` : host}:${options.port ?? 9292}`, grpc.ServerCredentials.createInsecure(), (err, p) =>

@@ -2,7 +2,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { PartitionLog, type PartitionLogOptions } from "./partition-log.js";
-import type { PluginSpecMsg } from "../wire/protocol.js";
+import type { PluginSpecMsg } from "../protocol/protocol.js";
 
 export interface TopicMeta {
   name: string;

@@ -9,9 +9,9 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { Driver } from "../client/driver.js";
-import { BatchSize, Ordering, type BatchSizeOption } from "../client/types.js";
-import { BrokerClient } from "../transport/broker-client.js";
-import { iterateRecords } from "../wire/records.js";
+import { iterateRecords } from "../core/records.js";
+import { BatchSize, Ordering, type BatchSizeOption } from "../core/types.js";
+import { connectDriver } from "../drivers/registry.js";
 import { Progress } from "./progress.js";
 import { intFlag, UsageError } from "./usage.js";
 
@@ -110,7 +110,7 @@ export async function produceCommand(args: string[]): Promise<void> {
 
 /** Reads every partition back: the count must match, each partition in push order (strict) or each event once (loose). */
 async function verify(url: string, topic: string, partitions: number, expected: number, strict: boolean): Promise<void> {
-  const client = new BrokerClient(url);
+  const log = await connectDriver(url);
   const progress = new Progress("verify ", expected);
   const seen = new Uint8Array(expected);
   let total = 0;
@@ -119,7 +119,7 @@ async function verify(url: string, topic: string, partitions: number, expected: 
     for (let p = 0; p < partitions; p++) {
       let lastSeq = -1;
       let nextId = 0;
-      for await (const res of client.read({ topic, partition: p, start: "earliest" })) {
+      for await (const res of log.read({ topic, partition: p, start: "earliest", follow: false })) {
         let id = res.firstEventId;
         for (const rec of iterateRecords(res.records, res.count)) {
           const seq = JSON.parse(Buffer.from(rec.metadata.buffer, rec.metadata.byteOffset, rec.metadata.byteLength).toString("utf8")).seq as number;
@@ -134,7 +134,7 @@ async function verify(url: string, topic: string, partitions: number, expected: 
       }
     }
   } finally {
-    client.close();
+    await log.close();
   }
   progress.done();
   if (total !== expected) problems.push(`read ${total} events, expected ${expected}`);

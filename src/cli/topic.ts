@@ -1,7 +1,6 @@
 import { parseArgs } from "node:util";
-import { BrokerClient } from "../transport/broker-client.js";
+import { Driver } from "../client/driver.js";
 import { brokerUrl, intFlag, UsageError } from "./usage.js";
-import { toPluginSpecMsg } from "../client/topic-specs.js";
 
 /** `tributary topic create|list|describe|delete`. */
 export async function topicCommand(args: string[]): Promise<void> {
@@ -17,37 +16,33 @@ export async function topicCommand(args: string[]): Promise<void> {
     },
   });
   const [action, name] = positionals;
-  const client = new BrokerClient(brokerUrl(values.broker));
+  if (action !== "create" && action !== "list" && action !== "describe" && action !== "delete") {
+    throw new UsageError(`topic needs create, list, describe or delete, got '${action ?? ""}'`);
+  }
+  if (action !== "list" && !name) throw new UsageError(`topic ${action} needs a NAME`);
+  const partitions = intFlag("partitions", values.partitions, 4);
+  const driver = await Driver.connect(brokerUrl(values.broker));
   try {
     switch (action) {
-      case "create": {
-        if (!name) throw new UsageError("topic create needs a NAME");
-        const info = await client.createTopic({
-          name,
-          partitions: intFlag("partitions", values.partitions, 4),
-          validator: toPluginSpecMsg("validator", values.validator),
-          partitionSelector: toPluginSpecMsg("partitionSelector", values.selector),
-          serializer: toPluginSpecMsg("serializer", values.serializer),
-        });
-        console.log(JSON.stringify(info));
+      case "create":
+        console.log(
+          JSON.stringify(
+            await driver.createTopic(name!, { partitions, validator: values.validator, partitionSelector: values.selector, serializer: values.serializer }),
+          ),
+        );
         break;
-      }
       case "list":
-        for (const t of await client.listTopics()) console.log(JSON.stringify(t));
+        for (const t of await driver.listTopics()) console.log(JSON.stringify(t));
         break;
       case "describe":
-        if (!name) throw new UsageError("topic describe needs a NAME");
-        console.log(JSON.stringify(await client.describeTopic(name), null, 2));
+        console.log(JSON.stringify(await driver.describeTopic(name!), null, 2));
         break;
       case "delete":
-        if (!name) throw new UsageError("topic delete needs a NAME");
-        await client.deleteTopic(name);
+        await driver.deleteTopic(name!);
         console.log(`deleted ${name}`);
         break;
-      default:
-        throw new UsageError(`topic needs create, list, describe or delete, got '${action ?? ""}'`);
     }
   } finally {
-    client.close();
+    await driver.close();
   }
 }

@@ -1,5 +1,6 @@
 /**
- * Entry point of the API: a connection to a tributary broker, remote or embedded.
+ * Entry point of the API: a connection to a log, picked by URL scheme, or an embedded
+ * tributary broker on a thread of this process.
  *
  * ```ts
  * const driver = await Driver.embedded({ dir: "./data" });
@@ -7,22 +8,24 @@
  * const topic = await driver.openTopic("collisions");
  * ```
  */
-import { startBrokerThread, type BrokerThread } from "../broker/broker-thread.js";
-import type { FsyncPolicy } from "../broker/partition-log.js";
-import type { PluginSpecInput } from "../pipeline/contracts.js";
-import { BrokerClient, parseBrokerUrl } from "../transport/broker-client.js";
-import type { TopicInfo } from "../wire/protocol.js";
-import { InvalidArgumentError } from "./errors.js";
-import { ThreadPool, type ThreadPoolSize } from "./thread-pool.js";
-import { TopicHandle } from "./topic-handle.js";
-import { topicPipeline, toPluginSpecMsg } from "./topic-specs.js";
+import { ClosedError, InvalidArgumentError } from "../core/errors.js";
+import type { PipelineSpecs, TopicDescription } from "../core/types.js";
+import type { LogDriver } from "../drivers/contract.js";
+import { connectDriver } from "../drivers/registry.js";
+import type { PluginKind, PluginSpecInput } from "../pipeline/contracts.js";
+import { loadPipeline } from "../pipeline/loader.js";
+import { defaultPluginPolicy, resolveSpec, storedSpec, type PluginPolicy } from "../pipeline/spec.js";
+import { ThreadPool, type ThreadPoolSize } from "../pipeline/thread-pool.js";
+import type { Consumer } from "../consumer/consumer.js";
 import type { Producer } from "../producer/producer.js";
-import type { Consumer } from "./consumer.js";
+import { TopicHandle } from "./topic-handle.js";
 
 /** Options of `createTopic`. */
 export interface TopicOptions {
   /** Number of partitions. Default 1. */
   partitions?: number;
+  /** Copies of each partition, on logs that replicate (NATS JetStream). Default 1. */
+  replicas?: number;
   /** Validator: built-in name (`default`, `json-schema`), `"export:module"`, or `{ module, export, config }`. */
   validator?: PluginSpecInput;
   /** Partition selector: `round-robin` (default), `key-hash`, or a custom plugin. */
@@ -31,80 +34,148 @@ export interface TopicOptions {
   serializer?: PluginSpecInput;
 }
 
+/** Where this application loads pipeline plugins from (see README "Pipeline plugins"). */
+export interface PluginOptions {
+  /** Directory relative plugin paths resolve against. Default: the working directory. */
+  baseDir?: string;
+  /** Directories whose files may be loaded as plugins. Default: `[baseDir]`. */
+  allowDirs?: string[];
+}
+
+/** Options of `Driver.connect`. */
+export interface ConnectOptions {
+  /** How long to wait for the log to answer. Default 5000 ms. */
+  timeoutMs?: number;
+  /** Where plugins may be loaded from. */
+  plugins?: PluginOptions;
+}
+
 /** Options of the embedded broker. */
 export interface EmbeddedOptions {
   /** Data directory of the in-process broker. */
   dir: string;
   /** Port to listen on (127.0.0.1). Default 0: a free port. */
   port?: number;
-  fsync?: FsyncPolicy;
+  /** When appended batches are forced to disk; see README "The broker". */
+  fsync?: "always" | "interval" | "never";
+  /** Where plugins may be loaded from. */
+  plugins?: PluginOptions;
 }
 
+/** A broker this driver started and must stop. */
+interface OwnedBroker {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+const DEFAULT_PARTITIONS = 1;
+
 export class Driver implements AsyncDisposable {
-  private readonly pools = new Set<ThreadPool>();
+  readonly #log: LogDriver;
+  readonly #policy: PluginPolicy;
+  readonly #embedded: OwnedBroker | undefined;
+  readonly #pools = new Set<ThreadPool>();
   /** Open producers and consumers, closed with the driver. */
-  private readonly open = new Set<Producer | Consumer>();
-  private closed = false;
+  readonly #open = new Set<Producer | Consumer>();
+  #closed = false;
 
-  private constructor(
-    /** `tributary://host:port` of the broker. */
-    readonly url: string,
-    private readonly client: BrokerClient,
-    private readonly embeddedBroker: BrokerThread | undefined,
-  ) {}
-
-  /**
-   * Connects to a running broker (`tributary serve`).
-   * @throws BrokerError UNAVAILABLE when it does not answer within `timeoutMs`
-   */
-  static async connect(url: string, options: { timeoutMs?: number } = {}): Promise<Driver> {
-    parseBrokerUrl(url);
-    const client = new BrokerClient(url);
-    try {
-      await client.waitForReady(options.timeoutMs ?? 5000);
-    } catch (err) {
-      client.close();
-      throw err;
-    }
-    return new Driver(url.startsWith("tributary://") ? url : `tributary://${url}`, client, undefined);
+  private constructor(log: LogDriver, policy: PluginPolicy, embedded: OwnedBroker | undefined) {
+    this.#log = log;
+    this.#policy = policy;
+    this.#embedded = embedded;
   }
 
   /**
-   * Starts a broker in this process, on a thread of its own, over `dir`, and connects to
-   * it on 127.0.0.1; `close()` stops it. Other processes can connect to `driver.url`.
+   * Connects to a log: `tributary://host:port` (a `tributary serve` broker; a bare
+   * `host:port` means the same).
+   * @throws BrokerError UNAVAILABLE when it does not answer within `timeoutMs`
+   * @throws InvalidArgumentError for a URL no driver serves
+   */
+  static async connect(url: string, options: ConnectOptions = {}): Promise<Driver> {
+    const policy = pluginPolicy(options.plugins);
+    return new Driver(await connectDriver(url, { timeoutMs: options.timeoutMs }), policy, undefined);
+  }
+
+  /**
+   * Starts a tributary broker in this process, on a thread of its own, over `dir`, and
+   * connects to it on 127.0.0.1; `close()` stops it. Other processes can connect to
+   * `driver.url`.
    */
   static async embedded(options: EmbeddedOptions): Promise<Driver> {
     if (!options?.dir) throw new InvalidArgumentError("Driver.embedded needs a data directory: { dir }");
+    const policy = pluginPolicy(options.plugins);
+    // Loaded on demand: a client of a remote log never loads the broker.
+    const { startBrokerThread } = await import("../broker/broker-thread.js");
     const broker = await startBrokerThread({ dir: options.dir, port: options.port ?? 0, host: "127.0.0.1", fsync: options.fsync });
-    return new Driver(broker.url, new BrokerClient(broker.url), broker);
+    try {
+      return new Driver(await connectDriver(broker.url), policy, broker);
+    } catch (err) {
+      await broker.close();
+      throw err;
+    }
   }
 
-  /** Creates a topic with its partition count and pipeline; fails if it exists. */
-  async createTopic(name: string, options: TopicOptions = {}): Promise<void> {
-    await this.client.createTopic({
-      name,
-      partitions: options.partitions ?? 1,
-      validator: toPluginSpecMsg("validator", options.validator),
-      partitionSelector: toPluginSpecMsg("partitionSelector", options.partitionSelector),
-      serializer: toPluginSpecMsg("serializer", options.serializer),
-    });
+  /** URL of the log (`tributary://host:port` of the embedded broker, for other processes). */
+  get url(): string {
+    return this.#log.url;
   }
 
-  /** Opens an existing topic. @throws BrokerError UNKNOWN_TOPIC */
+  /**
+   * Creates a topic with its partition count and pipeline; fails if it exists. Each
+   * plugin is loaded once here, so a misspelled export or a missing module fails the
+   * creation instead of every later push.
+   * @throws InvalidArgumentError naming a bad option or plugin
+   * @throws BrokerError TOPIC_EXISTS, INVALID_TOPIC_NAME, …
+   */
+  async createTopic(name: string, options: TopicOptions = {}): Promise<TopicDescription> {
+    this.#checkOpen();
+    const partitions = options.partitions ?? DEFAULT_PARTITIONS;
+    if (!Number.isInteger(partitions) || partitions < 1) throw new InvalidArgumentError(`partitions must be an integer >= 1, got ${String(partitions)}`);
+    const replicas = options.replicas ?? 1;
+    if (!Number.isInteger(replicas) || replicas < 1) throw new InvalidArgumentError(`replicas must be an integer >= 1, got ${String(replicas)}`);
+    const pipeline: PipelineSpecs = {
+      validator: storedSpec("validator", options.validator),
+      partitionSelector: storedSpec("partitionSelector", options.partitionSelector),
+      serializer: storedSpec("serializer", options.serializer),
+    };
+    try {
+      await loadPipeline(this.#runnable(name, pipeline));
+    } catch (err) {
+      throw new InvalidArgumentError(`cannot create topic '${name}': ${(err as Error).message}`, { cause: err });
+    }
+    return this.#log.createTopic(name, { partitions, replicas, pipeline });
+  }
+
+  /**
+   * Opens an existing topic; its plugins are resolved here, against this driver's plugin
+   * options.
+   * @throws BrokerError UNKNOWN_TOPIC
+   * @throws InvalidArgumentError when a plugin of the topic may not be loaded here
+   */
   async openTopic(name: string): Promise<TopicHandle> {
-    const info: TopicInfo = await this.client.describeTopic(name);
-    return new TopicHandle(this.client, this.url, info.name, info.partitions, topicPipeline(info), info, (c) => {
-      this.open.add(c);
-      c.onClosed = () => this.open.delete(c);
+    this.#checkOpen();
+    const description = await this.#log.describeTopic(name);
+    return new TopicHandle(this.#log, description, this.#runnable(name, description.pipeline), (c) => {
+      this.#open.add(c);
+      c.onClosed = () => this.#open.delete(c);
     });
   }
 
-  async listTopics(): Promise<TopicInfo[]> {
-    return this.client.listTopics();
+  /** Describes a topic: partitions, replicas, pipeline as stored, next offsets. */
+  describeTopic(name: string): Promise<TopicDescription> {
+    this.#checkOpen();
+    return this.#log.describeTopic(name);
   }
 
+  listTopics(): Promise<TopicDescription[]> {
+    this.#checkOpen();
+    return this.#log.listTopics();
+  }
+
+  /** Deletes a topic and its events. */
   async deleteTopic(name: string): Promise<void> {
-    await this.client.deleteTopic(name);
+    this.#checkOpen();
+    await this.#log.deleteTopic(name);
   }
 
   /**
@@ -115,21 +186,47 @@ export class Driver implements AsyncDisposable {
    */
   makeThreadPool(threads: ThreadPoolSize): ThreadPool {
     const pool = new ThreadPool(threads);
-    this.pools.add(pool);
+    this.#pools.add(pool);
     return pool;
   }
 
   /** Closes consumers and producers (flushing them), pools, the connection, and the embedded broker. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await Promise.all([...this.open].map((c) => c.close().catch(() => {})));
-    await Promise.all([...this.pools].map((p) => p.close()));
-    this.client.close();
-    await this.embeddedBroker?.close();
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#open].map((c) => c.close().catch(() => {})));
+    await Promise.all([...this.#pools].map((p) => p.close()));
+    await this.#log.close();
+    await this.#embedded?.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new ClosedError(`driver for ${this.#log.url} is closed`);
+  }
+
+  /** The stored pipeline in its runnable form here, or an error naming the topic and plugin. */
+  #runnable(topic: string, pipeline: PipelineSpecs): PipelineSpecs {
+    const resolve = (kind: PluginKind): PipelineSpecs[PluginKind] => {
+      try {
+        return resolveSpec(kind, pipeline[kind], this.#policy);
+      } catch (err) {
+        throw new InvalidArgumentError(`topic '${topic}': ${(err as Error).message}`, { cause: err });
+      }
+    };
+    return { validator: resolve("validator"), partitionSelector: resolve("partitionSelector"), serializer: resolve("serializer") };
+  }
+}
+
+function pluginPolicy(options: PluginOptions | undefined): PluginPolicy {
+  if (options !== undefined && (typeof options !== "object" || options === null)) {
+    throw new InvalidArgumentError("plugins must be an object { baseDir?, allowDirs? }");
+  }
+  if (options?.allowDirs !== undefined && (!Array.isArray(options.allowDirs) || options.allowDirs.some((d) => typeof d !== "string"))) {
+    throw new InvalidArgumentError("plugins.allowDirs must be an array of directory paths");
+  }
+  return defaultPluginPolicy(options);
 }

@@ -1,41 +1,58 @@
 /** A handle on an existing topic: its layout and pipeline, and factories of producers and consumers. */
+import type { PipelineSpecs, TopicDescription } from "../core/types.js";
+import type { LogDriver } from "../drivers/contract.js";
+import { ThreadPool } from "../pipeline/thread-pool.js";
+import { Consumer, type ConsumerOptions } from "../consumer/consumer.js";
 import { Producer } from "../producer/producer.js";
 import type { ProducerOptions } from "../producer/options.js";
-import type { PipelineSpecs } from "../pipeline/contracts.js";
-import type { BrokerClient } from "../transport/broker-client.js";
-import { Consumer, type ConsumerOptions } from "./consumer.js";
-import { ThreadPool } from "./thread-pool.js";
 
 export class TopicHandle {
+  readonly #log: LogDriver;
+  readonly #track: (closable: Producer | Consumer) => void;
+
   /** @internal Use `driver.openTopic(name)`. */
   constructor(
-    private readonly client: BrokerClient,
-    private readonly url: string,
-    /** Topic name. */
-    readonly name: string,
-    /** Number of partitions. */
-    readonly partitions: number,
-    /** The validator, partition selector and serializer every producer of the topic runs. */
+    log: LogDriver,
+    /** The topic as the log describes it (pipeline in its stored form). */
+    readonly description: TopicDescription,
+    /** The validator, partition selector and serializer every producer of the topic runs, resolved on this side. */
     readonly pipeline: PipelineSpecs,
-    private readonly info: Awaited<ReturnType<BrokerClient["describeTopic"]>>,
-    private readonly track: (closable: Producer | Consumer) => void,
-  ) {}
+    track: (closable: Producer | Consumer) => void,
+  ) {
+    this.#log = log;
+    this.#track = track;
+  }
+
+  /** Topic name. */
+  get name(): string {
+    return this.description.name;
+  }
+
+  /** Number of partitions. */
+  get partitions(): number {
+    return this.description.partitions;
+  }
 
   /**
    * Creates a producer. Without `threadPool` the pipeline runs inline on the main thread.
    * Close it with `await producer.close()` (or `await using`).
    */
   producer(options: ProducerOptions = {}): Producer {
-    const pool = options.threadPool ?? inlinePool;
-    const producer = new Producer({ url: this.url, topic: this.name, partitions: this.partitions, specs: this.pipeline }, pool, options);
-    this.track(producer);
+    const log = this.#log;
+    const topic = this.description;
+    const producer = new Producer(
+      { topic, specs: this.pipeline, capabilities: log.capabilities, appender: (producerId) => log.appender(topic, producerId) },
+      options.threadPool ?? inlinePool,
+      options,
+    );
+    this.#track(producer);
     return producer;
   }
 
   /** Creates a consumer reading the given partitions (default all), resuming by name. */
   consumer(options: ConsumerOptions): Consumer {
-    const consumer = new Consumer(this.client, this.info, options);
-    this.track(consumer);
+    const consumer = new Consumer(this.#log, this.description, this.pipeline.serializer, options);
+    this.#track(consumer);
     return consumer;
   }
 }

@@ -6,11 +6,12 @@
  * closures and allocates only the serialized bytes, a data view per event, and one
  * buffer per partition.
  */
-import type { PipelineStage } from "../client/errors.js";
-import { InvalidArgumentError } from "../client/errors.js";
-import { DEFAULT_MAX_EVENT_BYTES, RECORD_HEADER_BYTES } from "../wire/records.js";
+import { describe } from "../core/describe.js";
+import { InvalidArgumentError, type PipelineStage } from "../core/errors.js";
+import { RECORD_HEADER_BYTES } from "../core/records.js";
 import type { PipelineSpecs } from "./contracts.js";
 import { loadPipeline, type LoadedPipeline } from "./loader.js";
+import { uncloneableProblem } from "./metadata-check.js";
 
 const EMPTY = new Uint8Array(0);
 
@@ -29,6 +30,8 @@ export interface ChunkInput {
   specs: PipelineSpecs;
   /** Partitions of the topic. */
   numPartitions: number;
+  /** Largest record the log accepts (its driver's capability): a bigger event fails alone, at stage "serializer". */
+  maxEventBytes: number;
   /** Push index of the first event of the chunk (for error messages). */
   firstIndex: number;
   /** Per event: a JSON-compatible value, or JSON text that is parsed first (stage "input"). */
@@ -43,7 +46,7 @@ export interface ChunkInput {
   dataOffsets: Uint32Array;
 }
 
-/** The events of one partition, as a record blob (src/wire/records.ts), in chunk order. */
+/** The events of one partition, as a record blob (src/core/records.ts), in chunk order. */
 export interface ChunkPart {
   partition: number;
   /** Records in `records`. */
@@ -84,10 +87,14 @@ export async function processChunk(input: ChunkInput): Promise<ChunkOutput> {
   return processChunkWith(await loadPipeline(input.specs), input);
 }
 
-/** {@link processChunk} with an already loaded pipeline (inline mode skips the await). */
-export function processChunkWith(pipeline: LoadedPipeline, input: ChunkInput): ChunkOutput {
+/**
+ * {@link processChunk} with an already loaded pipeline (inline mode skips the await).
+ * `inline`: the metadata was not structured-cloned on its way here, so events that a
+ * clone would have refused are refused here, with the same reason.
+ */
+export function processChunkWith(pipeline: LoadedPipeline, input: ChunkInput, inline = false): ChunkOutput {
   const { validator, partitionSelector, serializer } = pipeline;
-  const { numPartitions, metadata, partitions, keys, data, dataOffsets } = input;
+  const { numPartitions, metadata, partitions, keys, data, dataOffsets, maxEventBytes } = input;
   const n = metadata.length;
   const eventPartition = new Int32Array(n).fill(-1);
   const views: Uint8Array[] = new Array(n);
@@ -105,6 +112,10 @@ export function processChunkWith(pipeline: LoadedPipeline, input: ChunkInput): C
     try {
       let md = metadata[i];
       if (typeof md === "string") md = parseJson(md);
+      else if (inline && typeof md === "object" && md !== null) {
+        const problem = uncloneableProblem(md);
+        if (problem !== undefined) throw new Error(problem);
+      }
       stage = "validator";
       const from = dataOffsets[i]!;
       const to = dataOffsets[i + 1]!;
@@ -126,9 +137,9 @@ export function processChunkWith(pipeline: LoadedPipeline, input: ChunkInput): C
       const bytes = serializer.serialize(md);
       if (!(bytes instanceof Uint8Array)) throw new Error(`serialize() returned ${describe(bytes)}, not a Uint8Array`);
       const size = RECORD_HEADER_BYTES + bytes.byteLength + view.byteLength;
-      if (size > DEFAULT_MAX_EVENT_BYTES) {
+      if (size > maxEventBytes) {
         throw new Error(
-          `the event is ${size} bytes (${bytes.byteLength} of metadata, ${view.byteLength} of data), above the broker's limit of ${DEFAULT_MAX_EVENT_BYTES} bytes per event`,
+          `the event is ${size} bytes (${bytes.byteLength} of metadata, ${view.byteLength} of data), above the broker's limit of ${maxEventBytes} bytes per event`,
         );
       }
       if (staged + bytes.byteLength > staging.byteLength) staging = grow(staging, staged, staged + bytes.byteLength);
@@ -189,10 +200,11 @@ function addBuffer(into: Set<ArrayBuffer>, view: ArrayBufferView): void {
 
 /** Whole-chunk problems are programming errors of the caller, not event failures. */
 function checkInput(input: ChunkInput): void {
-  const { numPartitions, metadata, partitions, keys, data, dataOffsets, firstIndex } = input;
+  const { numPartitions, metadata, partitions, keys, data, dataOffsets, firstIndex, maxEventBytes } = input;
   const n = metadata?.length;
   const problem =
     !Number.isInteger(numPartitions) || numPartitions < 1 ? `numPartitions ${numPartitions} is not a positive integer`
+    : !(maxEventBytes > RECORD_HEADER_BYTES) ? `maxEventBytes ${maxEventBytes} leaves no room for an event`
     : !Array.isArray(metadata) ? "metadata is not an array"
     : partitions?.length !== n ? `partitions has ${partitions?.length} entries for ${n} events`
     : keys !== undefined && keys.length !== n ? `keys has ${keys.length} entries for ${n} events`
@@ -213,18 +225,4 @@ function parseJson(text: string): unknown {
 function reasonOf(err: unknown): string {
   const message = err instanceof Error ? err.message : typeof err === "string" ? err : describe(err);
   return message || (err instanceof Error ? `${err.name} without a message` : "threw without a reason");
-}
-
-/** Short, never-throwing rendering of a value for a rejection reason. */
-function describe(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "bigint") return `${value}n`;
-  if (typeof value === "function") return "a function";
-  if (typeof value !== "object" || value === null) return String(value);
-  try {
-    const json = JSON.stringify(value);
-    return json.length > 80 ? `${json.slice(0, 77)}...` : json;
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
 }

@@ -9,6 +9,9 @@
  * promise). Instances must be usable for many events: they are created once per thread
  * and per topic pipeline, never per event.
  */
+import type { PluginSpec } from "../core/types.js";
+
+export type { PipelineSpecs, PluginSpec } from "../core/types.js";
 
 /**
  * Checks one event before it is routed. Throws to reject the event; the thrown
@@ -52,25 +55,7 @@ export interface PluginContracts {
 }
 
 /**
- * Reference to a plugin: which module, which export, and the config handed to it.
- * `export` defaults to `"default"`; `config` must survive `JSON.stringify`, because it
- * is stored in the broker and cloned into every worker.
- */
-export type PluginSpec = { module: string; export?: string; config?: unknown };
-
-/**
  * What users write: a {@link PluginSpec}, a built-in name (`"json-schema"`), or the
- * short form `"ExportName:./module.js"`. See `normalizeSpec` in spec.ts.
+ * short form `"ExportName:./module.js"`. See `storedSpec` in spec.ts.
  */
 export type PluginSpecInput = string | PluginSpec;
-
-/**
- * The normalized pipeline of a topic as the broker stores it: every `module` is an
- * absolute specifier (a `file:` URL, or a bare package name that could not be resolved
- * where the topic was created).
- */
-export interface PipelineSpecs {
-  validator: PluginSpec;
-  partitionSelector: PluginSpec;
-  serializer: PluginSpec;
-}

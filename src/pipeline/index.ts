@@ -1,4 +1,4 @@
-/** The pipeline plugin layer: contracts, spec normalization, loading and chunk processing. */
+/** The pipeline layer: plugin contracts, specs, loading, chunk processing and where chunks run. */
 export type {
   PartitionSelector,
   PipelineSpecs,
@@ -9,7 +9,16 @@ export type {
   Serializer,
   Validator,
 } from "./contracts.js";
-export { DEFAULT_PLUGINS, builtinModuleUrl, normalizeSpec, resolveBuiltinAlias } from "./spec.js";
+export {
+  DEFAULT_PLUGINS,
+  builtinModuleUrl,
+  defaultPluginPolicy,
+  normalizeSpec,
+  resolveBuiltinAlias,
+  resolveSpec,
+  storedSpec,
+  type PluginPolicy,
+} from "./spec.js";
 export { instantiate, loadPipeline, loadPlugin, loadSerializer, type LoadedPipeline } from "./loader.js";
 export {
   processChunk,
@@ -20,6 +29,6 @@ export {
   type ChunkOutput,
   type ChunkPart,
 } from "./chunk.js";
-
-/** `file:` URL of the compiled Piscina worker that runs {@link processChunk} (dist/workers/pipeline-worker.js). */
-export const PIPELINE_WORKER_URL: string = new URL("../../workers/pipeline-worker.js", import.meta.url).href;
+export { uncloneableProblem } from "./metadata-check.js";
+export { ThreadPool, PIPELINE_WORKER_URL, type ThreadPoolSize } from "./thread-pool.js";
+export type { Placement } from "./auto-placement.js";

@@ -3,9 +3,11 @@
  * and on the main thread (inline mode, consumers); each thread keeps its own cache, so
  * a schema is compiled once per thread, not once per chunk.
  */
-import { InvalidArgumentError } from "../client/errors.js";
+import { isAbsolute } from "node:path";
+import { pathToFileURL } from "node:url";
+import { InvalidArgumentError } from "../core/errors.js";
 import type { PipelineSpecs, PluginContracts, PluginKind, PluginSpec, Serializer } from "./contracts.js";
-import { resolveBuiltinAlias } from "./spec.js";
+import { loadableProblem, resolveBuiltinAlias } from "./spec.js";
 
 /** The three plugin instances of a topic's pipeline, ready to run. */
 export interface LoadedPipeline {
@@ -57,12 +59,14 @@ export async function loadPlugin<K extends PluginKind>(kind: K, spec: PluginSpec
   }
   const exportName = spec.export ?? "default";
   const where = `${kind} "${exportName}" from "${spec.module}"`;
-  const specifier = resolveBuiltinAlias(spec.module)?.url ?? spec.module;
+  const specifier = resolveBuiltinAlias(spec.module)?.url ?? (isAbsolute(spec.module) ? pathToFileURL(spec.module).href : spec.module);
+  const refused = loadableProblem(specifier);
+  if (refused !== undefined) throw new InvalidArgumentError(`${where}: ${refused}`);
   let namespace: Record<string, unknown>;
   try {
     namespace = (await import(specifier)) as Record<string, unknown>;
   } catch (err) {
-    throw new InvalidArgumentError(`${where}: cannot import the module: ${messageOf(err)}`);
+    throw new InvalidArgumentError(`${where}: cannot import the module: ${messageOf(err)}`, { cause: err });
   }
   const exported = pickExport(namespace, exportName);
   if (typeof exported !== "function") {
@@ -77,7 +81,7 @@ export async function loadPlugin<K extends PluginKind>(kind: K, spec: PluginSpec
   try {
     instance = await instantiate(exported, spec.config);
   } catch (err) {
-    throw new InvalidArgumentError(`${where}: creating the instance failed: ${messageOf(err)}`);
+    throw new InvalidArgumentError(`${where}: creating the instance failed: ${messageOf(err)}`, { cause: err });
   }
   for (const method of REQUIRED_METHODS[kind]) {
     if (typeof (instance as Record<string, unknown> | null)?.[method] !== "function") {

@@ -3,10 +3,10 @@
  * Piscina task per chunk, never per event; the data of all events is copied into one
  * arena buffer which is transferred, not cloned.
  */
-import type { EventFuture } from "../client/future.js";
+import type { EventFuture } from "../core/future.js";
 import type { ChunkInput } from "../pipeline/chunk.js";
 import type { PipelineSpecs } from "../pipeline/contracts.js";
-import type { DataParts } from "./event-input.js";
+import { dataLength, type DataParts } from "./event-input.js";
 
 export class ChunkBuilder {
   readonly metadata: unknown[] = [];
@@ -36,14 +36,13 @@ export class ChunkBuilder {
     for (let i = 0; i < this.size; i++) {
       if (drop.has(i)) continue;
       const d = this.data[i];
-      const bytes = d === undefined ? 0 : d instanceof Uint8Array ? d.byteLength : d.reduce((n, p) => n + p.byteLength, 0);
-      out.add(this.futures[i]!, this.metadata[i], d, bytes, this.partitions[i]!, this.keys?.[i]);
+      out.add(this.futures[i]!, this.metadata[i], d, dataLength(d), this.partitions[i]!, this.keys?.[i]);
     }
     return out;
   }
 
   /** The worker's input, plus the buffers to transfer with it. */
-  build(specs: PipelineSpecs, numPartitions: number): { input: ChunkInput; transfer: ArrayBuffer[] } {
+  build(specs: PipelineSpecs, numPartitions: number, maxEventBytes: number): { input: ChunkInput; transfer: ArrayBuffer[] } {
     const n = this.size;
     const arena = new Uint8Array(this.dataBytes);
     const offsets = new Uint32Array(n + 1);
@@ -68,6 +67,7 @@ export class ChunkBuilder {
       input: {
         specs,
         numPartitions,
+        maxEventBytes,
         firstIndex: this.futures[0]?.index ?? 0,
         metadata: this.metadata,
         partitions,

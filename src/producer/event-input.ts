@@ -1,5 +1,6 @@
 /** Checks and normalizes what `push()` receives, on the main thread, without copying. */
-import type { EventData, PushOptions } from "../client/types.js";
+import { describeType } from "../core/describe.js";
+import type { EventData, PushOptions } from "../core/types.js";
 
 /** Event data as byte views: one view, several views, or none. */
 export type DataParts = Uint8Array | Uint8Array[] | undefined;
@@ -20,12 +21,12 @@ export function normalizeData(data: EventData | undefined): DataParts | string {
     const parts: Uint8Array[] = new Array(data.length);
     for (let i = 0; i < data.length; i++) {
       const b = asBytes(data[i]);
-      if (!b) return `data part ${i} is ${describe(data[i])}, not an ArrayBuffer or ArrayBufferView`;
+      if (!b) return `data part ${i} is ${describeType(data[i])}, not an ArrayBuffer or ArrayBufferView`;
       parts[i] = b;
     }
     return parts;
   }
-  return `data is ${describe(data)}, not bytes (Uint8Array, any ArrayBufferView, ArrayBuffer, or an array of them)`;
+  return `data is ${describeType(data)}, not bytes (Uint8Array, any ArrayBufferView, ArrayBuffer, or an array of them)`;
 }
 
 export function dataLength(parts: DataParts): number {
@@ -43,7 +44,7 @@ export function pushOptionsProblem(options: PushOptions | undefined, numPartitio
   if (partition !== undefined && (!Number.isInteger(partition) || partition < 0 || partition >= numPartitions)) {
     return `partition ${String(partition)} is not an integer in [0, ${numPartitions})`;
   }
-  if (key !== undefined && typeof key !== "string") return `key must be a string, got ${describe(key)}`;
+  if (key !== undefined && typeof key !== "string") return `key must be a string, got ${describeType(key)}`;
   return undefined;
 }
 
@@ -52,10 +53,4 @@ export function metadataProblem(metadata: unknown): string | undefined {
   const t = typeof metadata;
   if (t === "function" || t === "symbol" || t === "bigint") return `metadata is a ${t}, not JSON-compatible`;
   return undefined;
-}
-
-function describe(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "an array";
-  return typeof v === "object" ? `an object (${(v as object).constructor?.name ?? "Object"})` : `a ${typeof v}`;
 }

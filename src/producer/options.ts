@@ -1,11 +1,12 @@
-/** Producer options, their defaults and their checks. */
-import { InvalidArgumentError } from "../client/errors.js";
-import { BatchSize, Ordering, type BatchSizeOption } from "../client/types.js";
-import type { ThreadPool } from "../client/thread-pool.js";
-import type { EventFuture } from "../client/future.js";
+/** Producer options: their one table of defaults, and their checks. */
+import { InvalidArgumentError } from "../core/errors.js";
+import type { EventFuture } from "../core/future.js";
+import { BatchSize, Ordering, type BatchSizeOption } from "../core/types.js";
+import type { DriverCapabilities } from "../drivers/contract.js";
+import type { ThreadPool } from "../pipeline/thread-pool.js";
 
 export interface ProducerOptions {
-  /** Producer name; the broker dedupes re-sent batches by a producer ID derived from it. */
+  /** Producer name; the log dedupes re-sent batches by a producer ID derived from it. Default "producer". */
   name?: string;
   /** Where the pipeline runs. Default: inline on the main thread. */
   threadPool?: ThreadPool;
@@ -28,6 +29,27 @@ export interface ProducerOptions {
   onError?: (error: Error, future: EventFuture) => void;
 }
 
+/** Every default of a producer, in one place. */
+export const PRODUCER_DEFAULTS = Object.freeze({
+  name: "producer",
+  batchSize: BatchSize.Adaptive as BatchSizeOption,
+  maxNumBatches: 2,
+  ordering: Ordering.Strict,
+  chunkSize: 1024,
+  deliveryTimeoutMs: 30_000,
+  /** Lower bound of the default `maxPendingEvents`. */
+  minPendingEvents: 65_536,
+  /** Batch size assumed by the default `maxPendingEvents` for Adaptive batches. */
+  adaptiveBatchEstimate: 1024,
+  /** First reconnect delay of the transport; doubles up to 2 s. */
+  retryBackoffMs: 50,
+  /** A chunk leaves early once its events carry this much data, whatever their count. */
+  maxChunkDataBytes: 4 * 1024 * 1024,
+  /** Caps of one batch (lowered further to the log's own limits). */
+  maxBatchEvents: 65_536,
+  maxBatchBytes: 8 * 1024 * 1024,
+});
+
 export interface ResolvedProducerOptions {
   name: string;
   batchSize: number | "adaptive";
@@ -36,31 +58,53 @@ export interface ResolvedProducerOptions {
   chunkSize: number;
   deliveryTimeoutMs: number;
   maxPendingEvents: number;
+  retryBackoffMs: number;
+  maxChunkDataBytes: number;
+  maxBatchEvents: number;
+  maxBatchBytes: number;
 }
 
 const positiveInt = (v: unknown): boolean => Number.isInteger(v) && (v as number) > 0;
 
-export function resolveProducerOptions(o: ProducerOptions, partitions: number): ResolvedProducerOptions {
-  const name = o.name ?? "producer";
+function check(name: string, value: unknown): number {
+  if (!positiveInt(value)) throw new InvalidArgumentError(`${name} must be an integer > 0, got ${String(value)}`);
+  return value as number;
+}
+
+/** Checks the options against each other, the topic and the log's limits. */
+export function resolveProducerOptions(o: ProducerOptions, partitions: number, log: DriverCapabilities): ResolvedProducerOptions {
+  const d = PRODUCER_DEFAULTS;
+  const name = o.name ?? d.name;
   if (typeof name !== "string" || name.length === 0 || name.length > 200) {
     throw new InvalidArgumentError("producer name must be a non-empty string of at most 200 characters");
   }
-  const batchSize = o.batchSize ?? BatchSize.Adaptive;
+  const batchSize = o.batchSize ?? d.batchSize;
   if (batchSize !== BatchSize.Adaptive && !positiveInt(batchSize)) {
     throw new InvalidArgumentError(`batchSize must be BatchSize.Adaptive or an integer > 0, got ${String(batchSize)}`);
   }
-  const maxNumBatches = o.maxNumBatches ?? 2;
-  if (!positiveInt(maxNumBatches)) throw new InvalidArgumentError(`maxNumBatches must be an integer > 0, got ${String(maxNumBatches)}`);
-  const ordering = o.ordering ?? Ordering.Strict;
+  if (batchSize !== BatchSize.Adaptive && batchSize > log.maxBatchEvents) {
+    throw new InvalidArgumentError(`batchSize ${batchSize} is above the log's limit of ${log.maxBatchEvents} events per batch`);
+  }
+  const maxNumBatches = check("maxNumBatches", o.maxNumBatches ?? d.maxNumBatches);
+  const ordering = o.ordering ?? d.ordering;
   if (ordering !== Ordering.Strict && ordering !== Ordering.Loose) {
     throw new InvalidArgumentError(`ordering must be Ordering.Strict or Ordering.Loose, got ${String(ordering)}`);
   }
-  const chunkSize = o.chunkSize ?? 1024;
-  if (!positiveInt(chunkSize)) throw new InvalidArgumentError(`chunkSize must be an integer > 0, got ${String(chunkSize)}`);
-  const deliveryTimeoutMs = o.deliveryTimeoutMs ?? 30_000;
-  if (!positiveInt(deliveryTimeoutMs)) throw new InvalidArgumentError(`deliveryTimeoutMs must be an integer > 0, got ${String(deliveryTimeoutMs)}`);
-  const perBatch = batchSize === BatchSize.Adaptive ? 1024 : batchSize;
-  const maxPendingEvents = o.maxPendingEvents ?? Math.max(65_536, 2 * partitions * maxNumBatches * perBatch);
-  if (!positiveInt(maxPendingEvents)) throw new InvalidArgumentError(`maxPendingEvents must be an integer > 0, got ${String(maxPendingEvents)}`);
-  return { name, batchSize, maxNumBatches, strict: ordering === Ordering.Strict, chunkSize, deliveryTimeoutMs, maxPendingEvents };
+  const chunkSize = check("chunkSize", o.chunkSize ?? d.chunkSize);
+  const deliveryTimeoutMs = check("deliveryTimeoutMs", o.deliveryTimeoutMs ?? d.deliveryTimeoutMs);
+  const perBatch = batchSize === BatchSize.Adaptive ? d.adaptiveBatchEstimate : batchSize;
+  const maxPendingEvents = check("maxPendingEvents", o.maxPendingEvents ?? Math.max(d.minPendingEvents, 2 * partitions * maxNumBatches * perBatch));
+  return {
+    name,
+    batchSize,
+    maxNumBatches,
+    strict: ordering === Ordering.Strict,
+    chunkSize,
+    deliveryTimeoutMs,
+    maxPendingEvents,
+    retryBackoffMs: d.retryBackoffMs,
+    maxChunkDataBytes: d.maxChunkDataBytes,
+    maxBatchEvents: Math.min(d.maxBatchEvents, log.maxBatchEvents),
+    maxBatchBytes: Math.min(d.maxBatchBytes, log.maxBatchBytes),
+  };
 }

@@ -8,8 +8,8 @@
  *   bigger.
  * - Fixed n: a batch leaves with exactly n events, or fewer when a flush asks for it.
  */
-import type { EventFuture } from "../client/future.js";
-import { recordOffset, recordsWithin } from "../wire/records.js";
+import type { EventFuture } from "../core/future.js";
+import { recordOffset, recordsWithin } from "../core/records.js";
 
 interface QueuedPart {
   records: Uint8Array;
@@ -33,7 +33,7 @@ export interface BatchPolicy {
   /** Events per batch, or "adaptive". */
   size: number | "adaptive";
   maxInFlight: number;
-  /** Caps of an adaptive batch, below the broker's limits. */
+  /** Caps of one batch, at or below the log's limits. */
   maxBatchEvents: number;
   maxBatchBytes: number;
 }
@@ -42,12 +42,23 @@ export class PartitionBatcher {
   private readonly queue: QueuedPart[] = [];
   private queuedEvents = 0;
   private nextSeq = 0;
-  inFlight = 0;
+  private sent = 0;
 
   constructor(readonly partition: number, private readonly policy: BatchPolicy) {}
 
+  /** Events waiting for a batch. */
   get queued(): number {
     return this.queuedEvents;
+  }
+
+  /** Batches taken and not yet reported {@link done}. */
+  get inFlight(): number {
+    return this.sent;
+  }
+
+  /** A batch this batcher handed out was acknowledged or failed: its slot is free again. */
+  done(): void {
+    this.sent--;
   }
 
   enqueue(records: Uint8Array, futures: EventFuture[], now = Date.now()): void {
@@ -62,13 +73,13 @@ export class PartitionBatcher {
   take(partial: boolean): ReadyBatch[] {
     const out: ReadyBatch[] = [];
     const { size, maxInFlight } = this.policy;
-    while (this.inFlight < maxInFlight && this.queuedEvents > 0) {
+    while (this.sent < maxInFlight && this.queuedEvents > 0) {
       let limit: number;
       if (size === "adaptive") limit = this.policy.maxBatchEvents;
       else if (this.queuedEvents >= size || partial) limit = size;
       else break;
       out.push(this.cut(limit));
-      this.inFlight++;
+      this.sent++;
     }
     return out;
   }

@@ -1,34 +1,45 @@
 /**
- * The Producer: main-thread entry of the pipeline.
+ * The Producer: main-thread entry of the pipeline, a facade over small parts.
  *
- *   push() ─► ChunkBuilder ─► ThreadPool (validate → select → serialize, per chunk)
+ *   push() ─► ChunkBuilder ─► ChunkRunner (ThreadPool: validate → select → serialize)
  *          ─► Sequencer (Strict: push order) ─► PartitionBatcher (fixed n | adaptive)
- *          ─► TransportHost (transport thread, gRPC) ─► acks ─► futures
+ *          ─► TransportHost (transport thread, the driver's appender) ─► acks
+ *          ─► InFlightTable ─► Settlement (futures, FlushTracker, CapacityGate)
  *
  * Work on the main thread per event is a handful of array pushes; everything that
  * crosses a thread crosses per chunk or per batch.
  */
 import { randomUUID } from "node:crypto";
-import { BrokerError, ClosedError, DeliveryTimeoutError, ValidationError, type BrokerErrorCode } from "../client/errors.js";
-import { EventFuture } from "../client/future.js";
-import type { ThreadPool } from "../client/thread-pool.js";
-import type { EventData, EventID, Metadata, PushOptions } from "../client/types.js";
-import type { ChunkOutput } from "../pipeline/chunk.js";
-import type { PipelineSpecs } from "../pipeline/contracts.js";
+import { BrokerError, ClosedError, DeliveryTimeoutError, ValidationError, type BrokerErrorCode } from "../core/errors.js";
+import { EventFuture } from "../core/future.js";
+import type { EventData, Metadata, PipelineSpecs, PushOptions, TopicDescription } from "../core/types.js";
+import type { AppenderSpec, DriverCapabilities } from "../drivers/contract.js";
+import type { ThreadPool } from "../pipeline/thread-pool.js";
+import { ACK_FIELDS, type AcksMessage, type TransportStats } from "../transport/messages.js";
 import { TransportHost } from "../transport/transport-host.js";
-import type { AcksMessage, TransportStats } from "../transport/messages.js";
+import { pushMany, type BulkAck, type BulkEvent } from "./bulk.js";
+import { CapacityGate } from "./capacity-gate.js";
 import { ChunkBuilder } from "./chunk-builder.js";
+import { ChunkRunner, type FinishedChunk } from "./chunk-runner.js";
 import { dataLength, metadataProblem, normalizeData, pushOptionsProblem } from "./event-input.js";
+import { FlushTracker } from "./flush-tracker.js";
+import { InFlightTable } from "./in-flight.js";
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from "./options.js";
 import { PartitionBatcher, type ReadyBatch } from "./partition-batcher.js";
 import { Sequencer } from "./sequencer.js";
+import { Settlement, type ErrorListener } from "./settlement.js";
+import { Lifecycle } from "./state.js";
 
-/** What a producer needs to know of its topic. */
+export type { BulkAck, BulkEvent } from "./bulk.js";
+
+/** What a producer needs to know of its topic and its log. */
 export interface ProducerTarget {
-  url: string;
-  topic: string;
-  partitions: number;
+  topic: TopicDescription;
+  /** The pipeline in its runnable form (resolved on this side). */
   specs: PipelineSpecs;
+  capabilities: DriverCapabilities;
+  /** How the transport thread appends, given the producer ID. */
+  appender(producerId: string): AppenderSpec;
 }
 
 /** Counters of a producer. */
@@ -47,137 +58,114 @@ export interface ProducerStats {
   transport: TransportStats | undefined;
 }
 
-/** One event of `pushMany`. */
-export interface BulkEvent {
-  metadata: Metadata;
-  data?: EventData;
-  partition?: number;
-  key?: string;
-}
-
-/** One ack of `pushMany`, in input order. */
-export type BulkAck = { index: number; partition: number; id: EventID; error?: undefined } | { index: number; error: Error };
-
-const noop = (): void => {};
-
-type ErrorListener = (error: Error, future: EventFuture) => void;
-
-interface FinishedChunk {
-  chunk: ChunkBuilder;
-  output: ChunkOutput | undefined;
-}
-
-/** Largest chunk arena before a chunk is dispatched early, whatever its event count. */
-const MAX_CHUNK_DATA_BYTES = 4 * 1024 * 1024;
-const empty: EventFuture[] = [];
-
 export class Producer implements AsyncDisposable {
   /** Producer ID on the wire: the name plus a random suffix, unique per instance. */
   readonly producerId: string;
-  private readonly options: ResolvedProducerOptions;
-  private readonly pool: ThreadPool;
-  private readonly batchers: PartitionBatcher[];
-  private readonly sequencer: Sequencer<FinishedChunk>;
-  private readonly inFlight = new Map<number, EventFuture[]>(); // key: partition * 2^32 + seq
-  private readonly errorListeners = new Set<ErrorListener>();
-  private transport: TransportHost | undefined;
-  private broken: Error | undefined;
-  private readonly started: Promise<void>;
+  readonly #options: ResolvedProducerOptions;
+  readonly #target: ProducerTarget;
+  readonly #lifecycle = new Lifecycle();
+  readonly #flushes = new FlushTracker();
+  readonly #capacity: CapacityGate;
+  readonly #settlement: Settlement;
+  readonly #sequencer: Sequencer<FinishedChunk>;
+  readonly #runner: ChunkRunner;
+  readonly #batchers: PartitionBatcher[];
+  readonly #inFlight = new InFlightTable();
+  readonly #started: Promise<void>;
+  readonly #expiryTimer: NodeJS.Timeout;
+  #transport: TransportHost | undefined;
+  #broken: Error | undefined;
+  #closing: Promise<void> | undefined;
 
-  private chunk = new ChunkBuilder();
-  private dispatchScheduled = false;
-  private chunkSeq = 0;
-  private pushed = 0;
-  private acknowledged = 0;
-  private failed = 0;
-  private batches = 0;
-  private batchedEvents = 0;
-  private unsettled = 0;
-
-  // Flush bookkeeping: events are counted per flush epoch, so flush() waits only for
-  // the events pushed before it, even while pushing goes on.
-  private epoch = 0;
-  private epochUnsettled: number[] = [0];
-  private lowestOpenEpoch = 0;
-  private readonly flushWaiters: { epoch: number; resolve: () => void }[] = [];
-  private readonly capacityWaiters: (() => void)[] = [];
-  private wakeScheduled = false;
-  private readonly expiryTimer: NodeJS.Timeout;
-  private closing: Promise<void> | undefined;
+  #chunk = new ChunkBuilder();
+  #dispatchScheduled = false;
+  #pushed = 0;
+  #batches = 0;
+  #batchedEvents = 0;
 
   /** @internal Use `topic.producer(options)`. */
-  constructor(private readonly target: ProducerTarget, pool: ThreadPool, options: ProducerOptions = {}) {
-    this.options = resolveProducerOptions(options, target.partitions);
-    this.pool = pool;
-    if (options.onError) this.errorListeners.add(options.onError);
-    this.producerId = `${this.options.name}-${randomUUID()}`;
+  constructor(target: ProducerTarget, pool: ThreadPool, options: ProducerOptions = {}) {
+    const { partitions } = target.topic;
+    this.#options = resolveProducerOptions(options, partitions, target.capabilities);
+    this.#target = target;
+    this.#capacity = new CapacityGate(this.#options.maxPendingEvents);
+    this.#settlement = new Settlement(this.#flushes, this.#capacity);
+    if (options.onError) this.#settlement.listeners.add(options.onError);
+    this.producerId = `${this.#options.name}-${randomUUID()}`;
     const policy = {
-      size: this.options.batchSize,
-      maxInFlight: this.options.maxNumBatches,
-      maxBatchEvents: 65_536,
-      maxBatchBytes: 8 * 1024 * 1024,
+      size: this.#options.batchSize,
+      maxInFlight: this.#options.maxNumBatches,
+      maxBatchEvents: this.#options.maxBatchEvents,
+      maxBatchBytes: this.#options.maxBatchBytes,
     };
-    this.batchers = Array.from({ length: target.partitions }, (_, p) => new PartitionBatcher(p, policy));
-    this.sequencer = new Sequencer(this.options.strict, (done) => this.release(done));
-    // Events that cannot even leave the producer (the broker takes nothing) fail at their
+    this.#batchers = Array.from({ length: partitions }, (_, p) => new PartitionBatcher(p, policy));
+    this.#sequencer = new Sequencer(this.#options.strict, (done) => this.#release(done));
+    this.#runner = new ChunkRunner(
+      pool,
+      { specs: target.specs, numPartitions: partitions, maxEventBytes: target.capabilities.maxEventBytes },
+      this.#sequencer,
+      this.#settlement,
+    );
+    // Events that cannot even leave the producer (the log takes nothing) fail at their
     // delivery deadline too, counted from when they were queued, not from when they are sent.
-    this.expiryTimer = setInterval(() => this.expireQueued(), Math.min(1000, Math.max(20, this.options.deliveryTimeoutMs / 4)));
-    this.expiryTimer.unref();
-    this.started = TransportHost.start(
+    this.#expiryTimer = setInterval(() => this.#expireQueued(), Math.min(1000, Math.max(20, this.#options.deliveryTimeoutMs / 4)));
+    this.#expiryTimer.unref();
+    this.#started = TransportHost.start(
       {
-        driver: "tributary",
-        url: target.url,
-        topic: target.topic,
-        producerId: this.producerId,
-        deliveryTimeoutMs: this.options.deliveryTimeoutMs,
-        retryBackoffMs: 50,
+        appender: target.appender(this.producerId),
+        deliveryTimeoutMs: this.#options.deliveryTimeoutMs,
+        retryBackoffMs: this.#options.retryBackoffMs,
       },
-      (msg) => this.onAcks(msg),
+      (msg) => this.#onAcks(msg),
     ).then(
       (host) => {
-        this.transport = host;
-        this.pump();
+        this.#transport = host;
+        this.#lifecycle.tryTo("open");
+        this.#pump();
       },
-      (err: Error) => {
-        this.broken = err;
-        this.pump();
+      (err: unknown) => {
+        this.#broken = err instanceof Error ? err : new Error(String(err));
+        this.#lifecycle.tryTo("broken");
+        this.#capacity.openAll();
+        this.#pump();
       },
     );
   }
 
-  /** Name of the topic. */
+  /** The topic this producer writes to. */
   get topic(): string {
-    return this.target.topic;
+    return this.#target.topic.name;
   }
 
   /**
-   * Pushes one event. Returns at once with a future of its EventID.
+   * Queues one event and returns at once with its future, which settles with the event's
+   * EventID (or fails with ValidationError, BrokerError or DeliveryTimeoutError).
    *
    * Metadata and data are read after `push` returns (when the chunk is handed to the
    * pipeline): do not change them until the future has completed.
    * @throws ClosedError after `close()`
    */
   push(metadata: Metadata, data?: EventData, options?: PushOptions): EventFuture {
-    if (this.closing) throw new ClosedError(`producer '${this.options.name}' is closed; push() after close()`);
-    const future = new EventFuture(this.pushed++);
-    future.epoch = this.epoch;
-    this.epochUnsettled[this.epoch]!++;
-    this.unsettled++;
+    if (this.#lifecycle.closing) throw new ClosedError(`producer '${this.#options.name}' is closed; push() after close()`);
+    const future = new EventFuture(this.#pushed++);
+    this.#flushes.pushed();
+    this.#capacity.add();
     const parts = normalizeData(data);
-    const problem = typeof parts === "string" ? parts : metadataProblem(metadata) ?? pushOptionsProblem(options, this.target.partitions);
+    const problem = typeof parts === "string" ? parts : (metadataProblem(metadata) ?? pushOptionsProblem(options, this.#batchers.length));
     if (problem !== undefined) {
-      this.fail(future, new ValidationError(future.index, "input", problem));
+      this.#settlement.fail(future, new ValidationError(future.index, "input", problem));
       return future;
     }
-    const bytes = dataLength(parts as Exclude<typeof parts, string>);
-    this.chunk.add(future, metadata, parts as Exclude<typeof parts, string>, bytes, options?.partition ?? -1, options?.key);
-    if (this.chunk.size >= this.options.chunkSize || this.chunk.dataBytes >= MAX_CHUNK_DATA_BYTES) this.dispatch();
-    else if (!this.dispatchScheduled) {
+    const p = parts as Exclude<typeof parts, string>;
+    const chunk = this.#chunk;
+    chunk.add(future, metadata, p, dataLength(p), options?.partition ?? -1, options?.key);
+    if (chunk.size >= this.#options.chunkSize || chunk.dataBytes >= this.#options.maxChunkDataBytes) this.#dispatch();
+    else if (!this.#dispatchScheduled) {
       // A partial chunk leaves once the caller's synchronous code yields.
-      this.dispatchScheduled = true;
+      this.#dispatchScheduled = true;
       setImmediate(() => {
-        this.dispatchScheduled = false;
-        this.dispatch();
+        this.#dispatchScheduled = false;
+        this.#dispatch();
       });
     }
     return future;
@@ -190,75 +178,44 @@ export class Producer implements AsyncDisposable {
    * Pulling from the source waits while the producer is at capacity, so memory stays
    * bounded however long the source is.
    */
-  async *pushMany(events: Iterable<BulkEvent> | AsyncIterable<BulkEvent>): AsyncGenerator<BulkAck, void, undefined> {
-    const window: EventFuture[] = [];
-    const syncSource = Symbol.iterator in events ? (events as Iterable<BulkEvent>)[Symbol.iterator]() : undefined;
-    const asyncSource = syncSource ? undefined : (events as AsyncIterable<BulkEvent>)[Symbol.asyncIterator]();
-    let sourceDone = false;
-    let index = 0;
-    while (!sourceDone || window.length > 0) {
-      while (!sourceDone && this.hasCapacity) {
-        const next = syncSource ? syncSource.next() : await asyncSource!.next();
-        if (next.done) {
-          sourceDone = true;
-          break;
-        }
-        const e = next.value;
-        window.push(this.push(e.metadata, e.data, e.partition === undefined && e.key === undefined ? undefined : { partition: e.partition, key: e.key }));
-      }
-      const head = window.shift();
-      if (!head) {
-        // At capacity with nothing of ours in flight (another pusher filled it): wait.
-        if (!sourceDone) await this.ready();
-        continue;
-      }
-      if (!head.completed) {
-        // Partial batches must leave too, or the head of a fixed-size batch would wait forever.
-        void this.flush();
-        await head.then(noop, noop);
-      }
-      const error = head.error;
-      yield error ? { index: index++, error } : { index: index++, partition: head.partition, id: (await head) as EventID };
-    }
+  pushMany(events: Iterable<BulkEvent> | AsyncIterable<BulkEvent>): AsyncGenerator<BulkAck, void, undefined> {
+    return pushMany(this, events);
   }
 
   /** Events pushed and not yet settled. */
   get pending(): number {
-    return this.unsettled;
+    return this.#capacity.pending;
   }
 
   /** False while `pending` is at or above `maxPendingEvents`: then `await ready()`. */
   get hasCapacity(): boolean {
-    return this.unsettled < this.options.maxPendingEvents;
+    return this.#capacity.hasCapacity;
   }
 
   /**
    * Resolves when the producer's transport thread is up and the producer has capacity
-   * (pending events below `maxPendingEvents`, or down to half of it after it was full). The backpressure pattern of a fire-and-forget loop:
+   * (pending events below `maxPendingEvents`, or down to half of it after it was full).
+   * The backpressure pattern of a fire-and-forget loop:
    * `if (!producer.hasCapacity) await producer.ready();`
    */
   ready(): Promise<void> {
     // The first call also waits for the transport thread to be up and connecting.
-    if (!this.transport && !this.broken) return this.started.then(() => this.ready());
-    if (this.hasCapacity || this.broken) return Promise.resolve();
-    const wait = new Promise<void>((resolve) => this.capacityWaiters.push(resolve));
-    this.dispatch();
-    this.pump();
+    if (this.#lifecycle.state === "starting") return this.#started.then(() => this.ready());
+    if (this.#capacity.hasCapacity || this.#broken) return Promise.resolve();
+    const wait = this.#capacity.wait();
+    // A waiting pusher pushes nothing more: send partial chunks and batches now.
+    this.#dispatch();
+    this.#pump();
     return wait;
   }
 
   /** Resolves once every event pushed before the call is acknowledged or failed. */
   flush(): Promise<void> {
-    if (this.unsettled === 0) {
-      this.restartEpochs();
-      return Promise.resolve();
+    const done = this.#flushes.flush(this.#pushed);
+    if (this.#flushes.waiting > 0) {
+      this.#dispatch();
+      this.#pump();
     }
-    const epoch = this.epoch++;
-    this.epochUnsettled.push(0);
-    const done = new Promise<void>((resolve) => this.flushWaiters.push({ epoch, resolve }));
-    this.dispatch();
-    this.checkFlushes();
-    this.pump();
     return done;
   }
 
@@ -267,117 +224,90 @@ export class Producer implements AsyncDisposable {
 
   /** Flushes, then stops the transport thread. `push()` throws from now on. */
   close(): Promise<void> {
-    this.closing ??= (async () => {
-      await this.started;
+    this.#closing ??= (async () => {
+      this.#lifecycle.to("closing");
+      await this.#started;
       await this.flush();
-      await this.transport?.close();
-      clearInterval(this.expiryTimer);
+      await this.#transport?.close();
+      clearInterval(this.#expiryTimer);
+      this.#lifecycle.to("closed");
       this.onClosed?.();
     })();
-    return this.closing;
+    return this.#closing;
   }
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
 
-  /** Listens for failed events (validation, broker refusal, delivery timeout). */
+  /** Listens for failed events (validation, log refusal, delivery timeout). */
   on(event: "error", listener: ErrorListener): this {
-    if (event === "error") this.errorListeners.add(listener);
+    if (event === "error") this.#settlement.listeners.add(listener);
     return this;
   }
 
   off(event: "error", listener: ErrorListener): this {
-    if (event === "error") this.errorListeners.delete(listener);
+    if (event === "error") this.#settlement.listeners.delete(listener);
     return this;
   }
 
   async stats(): Promise<ProducerStats> {
-    const transport = this.transport && !this.closing ? await this.transport.stats() : undefined;
+    const transport = this.#transport && !this.#lifecycle.closing ? await this.#transport.stats() : undefined;
     return {
-      pushed: this.pushed,
-      acknowledged: this.acknowledged,
-      failed: this.failed,
-      pending: this.unsettled,
-      chunks: this.chunkSeq,
-      chunksHeldBack: this.sequencer.heldBack,
-      batches: this.batches,
-      meanBatchEvents: this.batches ? this.batchedEvents / this.batches : 0,
+      pushed: this.#pushed,
+      acknowledged: this.#settlement.acknowledged,
+      failed: this.#settlement.failed,
+      pending: this.#capacity.pending,
+      chunks: this.#runner.dispatched,
+      chunksHeldBack: this.#sequencer.heldBack,
+      batches: this.#batches,
+      meanBatchEvents: this.#batches ? this.#batchedEvents / this.#batches : 0,
       transport,
     };
   }
 
-  private dispatch(): void {
-    if (this.chunk.size === 0) return;
-    const chunk = this.chunk;
-    this.chunk = new ChunkBuilder();
-    this.run(this.chunkSeq++, chunk);
-  }
-
-  private run(seq: number, chunk: ChunkBuilder): void {
-    const { input, transfer } = chunk.build(this.target.specs, this.target.partitions);
-    this.pool.run(input, transfer).then(
-      (output) => this.sequencer.complete(seq, { chunk, output }),
-      (err: Error) => this.chunkFailed(seq, chunk, err),
-    );
-  }
-
-  /** A whole chunk failed. Metadata that cannot cross to a worker fails only its own event. */
-  private chunkFailed(seq: number, chunk: ChunkBuilder, err: Error): void {
-    if (err?.name === "DataCloneError") {
-      const bad = new Set<number>();
-      chunk.metadata.forEach((m, i) => {
-        try {
-          structuredClone(m);
-        } catch (e) {
-          bad.add(i);
-          this.fail(chunk.futures[i]!, new ValidationError(chunk.futures[i]!.index, "input", `metadata cannot be sent to a worker: ${(e as Error).message}`));
-        }
-      });
-      if (bad.size > 0) {
-        const rest = chunk.without(bad);
-        if (rest.size > 0) this.run(seq, rest);
-        else this.sequencer.complete(seq, { chunk: rest, output: undefined });
-        return;
-      }
-    }
-    for (const f of chunk.futures) this.fail(f, err instanceof Error ? err : new Error(String(err)));
-    this.sequencer.complete(seq, { chunk: new ChunkBuilder(), output: undefined });
+  #dispatch(): void {
+    if (this.#chunk.size === 0) return;
+    const chunk = this.#chunk;
+    this.#chunk = new ChunkBuilder();
+    this.#runner.run(chunk);
   }
 
   /** A chunk leaves the sequencer: failures settle, survivors queue per partition. */
-  private release({ chunk, output }: FinishedChunk): void {
-    if (!output) return this.pump();
+  #release({ chunk, output }: FinishedChunk): void {
+    if (!output) return this.#pump();
     const futures = chunk.futures;
     for (const failure of output.failures) {
       const f = futures[failure.index]!;
-      this.fail(f, new ValidationError(f.index, failure.stage, failure.reason));
+      this.#settlement.fail(f, new ValidationError(f.index, failure.stage, failure.reason));
     }
-    const byPartition: EventFuture[][] = [];
+    const byPartition: (typeof futures)[] = [];
     const eventPartition = output.eventPartition;
     for (let i = 0; i < futures.length; i++) {
       const p = eventPartition[i]!;
       if (p >= 0) (byPartition[p] ??= []).push(futures[i]!);
     }
-    for (const part of output.parts) this.batchers[part.partition]!.enqueue(part.records, byPartition[part.partition] ?? empty);
-    this.pump();
+    const now = Date.now();
+    for (const part of output.parts) this.#batchers[part.partition]!.enqueue(part.records, byPartition[part.partition]!, now);
+    this.#pump();
   }
 
   /** Sends every batch that may leave now. */
-  private pump(): void {
-    if (this.broken) return this.failQueued(this.broken);
-    if (!this.transport) return;
-    const partial = this.flushWaiters.length > 0 || this.capacityWaiters.length > 0;
-    for (const batcher of this.batchers) {
+  #pump(): void {
+    if (this.#broken) return this.#failQueued(this.#broken);
+    if (!this.#transport) return;
+    // While somebody waits (a flush, a pusher at capacity), a fixed-size batcher sends partial batches.
+    const partial = this.#flushes.waiting > 0 || this.#capacity.waiting > 0;
+    for (const batcher of this.#batchers) {
       if (batcher.queued === 0) continue;
-      for (const batch of batcher.take(partial)) this.send(batch);
+      for (const batch of batcher.take(partial)) this.#send(batch);
     }
   }
 
-  private send(batch: ReadyBatch): void {
-    this.inFlight.set(batch.partition * 2 ** 32 + batch.seq, batch.futures);
-    this.batches++;
-    this.batchedEvents += batch.futures.length;
+  #send(batch: ReadyBatch): void {
+    this.#inFlight.add(batch.partition, batch.seq, batch.futures);
+    this.#batches++;
+    this.#batchedEvents += batch.futures.length;
     const transfer: ArrayBuffer[] = [];
     // A blob that owns its whole buffer moves; a slice is copied so that only its own
     // bytes cross (posting a view would clone the whole underlying buffer).
@@ -386,28 +316,19 @@ export class Producer implements AsyncDisposable {
       transfer.push(owned.buffer as ArrayBuffer);
       return owned;
     });
-    const deadline = batch.since + this.options.deliveryTimeoutMs;
-    this.transport!.send({ t: "batch", partition: batch.partition, seq: batch.seq, count: batch.futures.length, deadline, parts }, transfer);
+    const deadline = batch.since + this.#options.deliveryTimeoutMs;
+    this.#transport!.send({ t: "batch", partition: batch.partition, seq: batch.seq, count: batch.futures.length, deadline, parts }, transfer);
   }
 
-  private onAcks(msg: AcksMessage): void {
-    const acks = msg.acks;
-    for (let i = 0; i < acks.length; i += 4) {
+  #onAcks(msg: AcksMessage): void {
+    const { acks, ids } = msg;
+    for (let i = 0; i < acks.length; i += ACK_FIELDS) {
       const partition = acks[i]!;
-      const futures = this.takeInFlight(partition, acks[i + 1]!);
-      const first = acks[i + 2]!;
-      const epochs = this.epochUnsettled;
-      for (let j = 0; j < futures.length; j++) {
-        const f = futures[j]!;
-        f.resolve(first + j, partition);
-        epochs[f.epoch]!--;
-      }
-      this.acknowledged += futures.length;
-      this.unsettled -= futures.length;
+      const futures = this.#batchDone(partition, acks[i + 1]!);
+      this.#settlement.acknowledge(futures, partition, acks[i + 2]!, ids, acks[i + 4]!);
     }
-    this.wakeWaiters();
     for (const failure of msg.failures) {
-      const futures = this.takeInFlight(failure.partition, failure.seq);
+      const futures = this.#batchDone(failure.partition, failure.seq);
       const shared =
         failure.code === "timeout"
           ? undefined
@@ -415,90 +336,38 @@ export class Producer implements AsyncDisposable {
             ? new ClosedError(failure.message)
             : new BrokerError(failure.code as BrokerErrorCode, failure.message);
       for (const f of futures) {
-        f.partition = failure.partition;
-        this.fail(f, shared ?? new DeliveryTimeoutError(f.index, this.options.deliveryTimeoutMs, failure.message));
+        this.#settlement.fail(f, shared ?? new DeliveryTimeoutError(f.index, this.#options.deliveryTimeoutMs, failure.message), failure.partition);
       }
     }
-    this.pump();
+    this.#pump();
   }
 
-  private takeInFlight(partition: number, seq: number): EventFuture[] {
-    const key = partition * 2 ** 32 + seq;
-    const futures = this.inFlight.get(key) ?? empty;
-    this.inFlight.delete(key);
-    this.batchers[partition]!.inFlight--;
+  /** The futures of an answered batch; its partition's batcher gets the slot back. */
+  #batchDone(partition: number, seq: number): readonly EventFuture[] {
+    const futures = this.#inFlight.take(partition, seq);
+    if (futures.length > 0) this.#batchers[partition]!.done();
     return futures;
   }
 
-  private expireQueued(): void {
-    const cutoff = Date.now() - this.options.deliveryTimeoutMs;
-    for (const batcher of this.batchers) {
+  #expireQueued(): void {
+    const cutoff = Date.now() - this.#options.deliveryTimeoutMs;
+    for (const batcher of this.#batchers) {
       if (batcher.queued === 0) continue;
       for (const f of batcher.expire(cutoff)) {
-        f.partition = batcher.partition;
-        this.fail(f, new DeliveryTimeoutError(f.index, this.options.deliveryTimeoutMs, "the broker took no batch of this partition in time"));
+        this.#settlement.fail(f, new DeliveryTimeoutError(f.index, this.#options.deliveryTimeoutMs, "the log took no batch of this partition in time"), batcher.partition);
       }
     }
   }
 
   /** The transport thread could not start: nothing queued can ever be sent. */
-  private failQueued(err: Error): void {
-    for (const batcher of this.batchers) {
+  #failQueued(err: Error): void {
+    for (const batcher of this.#batchers) {
       while (batcher.queued > 0) {
         for (const batch of batcher.take(true)) {
-          batcher.inFlight--;
-          for (const f of batch.futures) this.fail(f, err);
+          batcher.done();
+          for (const f of batch.futures) this.#settlement.fail(f, err, batch.partition);
         }
       }
     }
-  }
-
-  private fail(future: EventFuture, error: Error): void {
-    future.reject(error);
-    this.failed++;
-    for (const listener of this.errorListeners) {
-      try {
-        listener(error, future);
-      } catch {
-        // A throwing listener must not break delivery of the other events.
-      }
-    }
-    this.settled(future);
-  }
-
-  private settled(future: EventFuture): void {
-    this.unsettled--;
-    this.epochUnsettled[future.epoch]!--;
-    this.wakeWaiters();
-  }
-
-  private wakeWaiters(): void {
-    if (this.flushWaiters.length > 0) this.checkFlushes();
-    // Waiters wake at half the limit, not at the first free slot: the caller then pushes
-    // a long run of events that fills whole chunks instead of one event per wake-up.
-    if (this.capacityWaiters.length > 0 && this.unsettled <= this.options.maxPendingEvents / 2 && !this.wakeScheduled) {
-      // Resume the waiting pusher from the event loop's check phase, not from inside the
-      // ack message handler: Node drains up to 1,000 port messages per turn, and a pusher
-      // resumed in there would keep the loop from ever reaching its timers.
-      this.wakeScheduled = true;
-      setImmediate(() => {
-        this.wakeScheduled = false;
-        for (const resolve of this.capacityWaiters.splice(0)) resolve();
-      });
-    }
-  }
-
-  private checkFlushes(): void {
-    while (this.lowestOpenEpoch < this.epoch && this.epochUnsettled[this.lowestOpenEpoch] === 0) this.lowestOpenEpoch++;
-    while (this.flushWaiters.length > 0 && this.flushWaiters[0]!.epoch < this.lowestOpenEpoch) this.flushWaiters.shift()!.resolve();
-    if (this.unsettled === 0) this.restartEpochs();
-  }
-
-  /** With nothing pending no future holds an epoch: start counting afresh, so a long-lived producer that flushes often does not grow the table. */
-  private restartEpochs(): void {
-    if (this.flushWaiters.length > 0 || this.epoch === 0) return;
-    this.epoch = 0;
-    this.lowestOpenEpoch = 0;
-    this.epochUnsettled = [0];
   }
 }

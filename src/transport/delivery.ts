@@ -1,22 +1,23 @@
 /**
- * Delivery of batches through a TransportDriver: keeps every batch until it is
- * acknowledged, reconnects with backoff when the connection fails, re-sends the
- * unacknowledged batches in their original order with their original sequence numbers
- * (the broker answers duplicates with their first IDs), and gives up on a batch once its
- * delivery timeout has passed.
+ * Delivery of batches through a driver's Appender: keeps every batch until it is
+ * acknowledged, reconnects with backoff when a send fails with a retriable error,
+ * re-sends the unacknowledged batches in their original order with their original
+ * sequence numbers (the log stores a re-sent batch once and answers with its IDs), and
+ * gives up on a batch once its delivery timeout has passed. A batch the log refuses with
+ * an error that is not retriable fails at once: re-sending would fail the same way.
  */
-import type { BatchAck, OutgoingBatch, TransportDriver } from "./driver.js";
+import { BrokerError, TributaryError } from "../core/errors.js";
+import type { AppendAck, AppendBatch, Appender } from "../drivers/contract.js";
 import type { BatchFailure, TransportStats } from "./messages.js";
-import { BrokerError } from "../client/errors.js";
 
-interface Tracked extends OutgoingBatch {
+interface Tracked extends AppendBatch {
   deadline: number;
   /** Connection generation the batch was last sent on. */
   sentOn: number;
 }
 
 export interface DeliveryEvents {
-  acked(batch: OutgoingBatch, ack: BatchAck): void;
+  acked(batch: AppendBatch, ack: AppendAck): void;
   failed(failure: BatchFailure): void;
 }
 
@@ -41,7 +42,7 @@ export class Delivery {
   };
 
   constructor(
-    private readonly driver: TransportDriver,
+    private readonly driver: Appender,
     private readonly events: DeliveryEvents,
     private readonly deliveryTimeoutMs: number,
     private readonly retryBackoffMs: number,
@@ -62,7 +63,7 @@ export class Delivery {
   }
 
   /** Takes a batch; it fails at `deadline` (ms since epoch), by default the delivery timeout from now. */
-  submit(batch: OutgoingBatch, deadline = Date.now() + this.deliveryTimeoutMs): void {
+  submit(batch: AppendBatch, deadline = Date.now() + this.deliveryTimeoutMs): void {
     const tracked: Tracked = { ...batch, deadline, sentOn: -1 };
     this.unacked.set(key(batch), tracked);
     if (this.connected) this.send(tracked);
@@ -98,8 +99,10 @@ export class Delivery {
         this.events.acked(batch, ack);
       },
       (err: unknown) => {
-        const e = err instanceof BrokerError ? err : new BrokerError("UNAVAILABLE", String(err));
-        if (e.code === "UNAVAILABLE" || e.code === "UNKNOWN") {
+        // Anything that is not a typed refusal (a socket error, a bug in a client library)
+        // says nothing about the batch: treat it as a lost connection and re-send.
+        const e = err instanceof TributaryError ? err : new BrokerError("UNAVAILABLE", String(err), { cause: err });
+        if (e.retriable) {
           if (generation === this.generation) this.onConnectionLost(e);
           return;
         }
@@ -162,4 +165,4 @@ export class Delivery {
   }
 }
 
-const key = (b: OutgoingBatch): string => `${b.partition}:${b.seq}`;
+const key = (b: AppendBatch): string => `${b.partition}:${b.seq}`;

@@ -1,5 +1,6 @@
 /** Messages between the producer (main thread) and its transport thread. */
 import type { MessagePort } from "node:worker_threads";
+import type { AppenderSpec } from "../drivers/contract.js";
 
 /** Main → transport, on the data port: one batch of one partition. */
 export interface BatchMessage {
@@ -16,26 +17,31 @@ export interface BatchMessage {
 /** Transport → main, on the data port: acks and failures, posted in bulk. */
 export interface AcksMessage {
   t: "acks";
-  /** Flat quadruples [partition, seq, firstEventId, count]. */
+  /**
+   * Flat groups of {@link ACK_FIELDS}: [partition, seq, firstEventId, count, idsAt].
+   * `idsAt` is -1 when the batch's IDs are contiguous, else where its events' IDs start in `ids`.
+   */
   acks: Float64Array;
+  /** Per-event IDs of the batches whose IDs are not contiguous. */
+  ids: Float64Array | undefined;
   failures: BatchFailure[];
 }
+
+/** Numbers per ack in {@link AcksMessage.acks}. */
+export const ACK_FIELDS = 5;
 
 export interface BatchFailure {
   partition: number;
   seq: number;
-  /** "timeout" when the delivery timeout passed, "CLOSED" when the transport closed first; otherwise a broker error code. */
+  /** "timeout" when the delivery timeout passed, "CLOSED" when the transport closed first; otherwise the log's error code. */
   code: string;
   message: string;
 }
 
 /** How the transport thread reaches the log. */
 export interface TransportConfig {
-  /** Which driver: the tributary broker over gRPC. */
-  driver: "tributary";
-  url: string;
-  topic: string;
-  producerId: string;
+  /** The driver's appender, built on the thread by module and export. */
+  appender: AppenderSpec;
   deliveryTimeoutMs: number;
   /** First reconnect delay; doubles up to 2 s. */
   retryBackoffMs: number;

@@ -199,6 +199,3 @@ export const brokerService = {
   commitCursor: unary<CommitCursorRequest, Record<string, never>>("CommitCursor", "CommitCursorRequest", "CommitCursorResponse"),
   fetchCursor: unary<FetchCursorRequest, FetchCursorResponse>("FetchCursor", "FetchCursorRequest", "FetchCursorResponse"),
 } satisfies ServiceDefinition;
-
-/** Largest gRPC message either side accepts (a batch plus framing). */
-export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;

@@ -1,23 +1,21 @@
 /**
- * The public Consumer: reads partitions of a topic from the broker, merges them into one
- * async iterator and stores progress as named cursors.
+ * The public Consumer: reads partitions of a topic through the driver's reader, merges
+ * them into one async iterator and stores progress as named cursors.
  *
- * One follow-mode Read stream runs per partition. Each stream pushes its responses into
- * one shared FIFO, so events of a partition keep their ID order while partitions
- * interleave by arrival. Records stay views into the received frames until they are
- * handed out; metadata is decoded at hand-out, so a bad event fails exactly where it is.
+ * One follow-mode reader runs per partition. Each pushes its batches into one shared
+ * FIFO, so events of a partition keep their ID order while partitions interleave by
+ * arrival. Records stay views into the received frames until they are handed out;
+ * metadata is decoded at hand-out, so a bad event fails exactly where it is.
  */
-import { BrokerError, InvalidArgumentError, TributaryError } from "./errors.js";
-import { CursorCommitter } from "./cursor-committer.js";
-import { loadTopicSerializer } from "./topic-specs.js";
-import type { EventID } from "./types.js";
+import { BrokerError, InvalidArgumentError, MetadataDecodeError } from "../core/errors.js";
+import { iterateRecords, type RecordView } from "../core/records.js";
+import type { EventID, PluginSpec, StartPosition, TopicDescription } from "../core/types.js";
+import type { LogDriver, PartitionReader, ReadBatch } from "../drivers/contract.js";
 import type { Serializer } from "../pipeline/contracts.js";
-import type { BrokerClient, ReadStream } from "../transport/broker-client.js";
-import type { TopicInfo } from "../wire/protocol.js";
-import { iterateRecords, type RecordView } from "../wire/records.js";
+import { loadSerializer } from "../pipeline/loader.js";
+import { CursorCommitter } from "./cursor-committer.js";
 
-/** Where a consumer starts in a partition for which its name has no stored cursor. */
-export type StartPosition = "earliest" | "latest" | { offset: number } | { time: number /* ms since epoch */ };
+export type { StartPosition } from "../core/types.js";
 
 /** Options of {@link Consumer}; see `TopicHandle.consumer()`. */
 export interface ConsumerOptions {
@@ -51,24 +49,15 @@ export interface ConsumedEvent {
   acknowledge(): Promise<void>;
 }
 
-/** An event's metadata could not be decoded with the topic's serializer. */
-export class MetadataDecodeError extends TributaryError {
-  override name = "MetadataDecodeError";
-  constructor(readonly partition: number, readonly id: EventID, reason: string) {
-    super(`cannot decode the metadata of event ${id} in partition ${partition}: ${reason}`);
-  }
-}
-
 const DEFAULT_MAX_BUFFERED = 10_000;
 const DEFAULT_POLL_MAX = 1000;
 const DEFAULT_POLL_TIMEOUT_MS = 1000;
 
-/** Received records not yet handed out: the rest of one Read response. */
+/** Received records not yet handed out: the rest of one read batch. */
 interface Pending {
-  partition: number;
-  nextId: number;
-  timestamp: number;
-  left: number;
+  batch: ReadBatch;
+  /** Position of the next event to hand out. */
+  at: number;
   records: Iterator<RecordView>;
 }
 
@@ -97,15 +86,16 @@ class Event implements ConsumedEvent {
  * new events until {@link Consumer.close}.
  */
 export class Consumer implements AsyncIterable<ConsumedEvent> {
-  readonly #client: BrokerClient;
-  readonly #topic: TopicInfo;
+  readonly #driver: LogDriver;
+  readonly #topic: TopicDescription;
+  readonly #serializerSpec: PluginSpec;
   readonly #name: string;
   readonly #maxBuffered: number;
   readonly #committer: CursorCommitter;
   #serializer: Serializer | undefined;
   readonly #queue: Pending[] = [];
   #buffered = 0;
-  #streams: ReadStream[] = [];
+  #streams: PartitionReader[] = [];
   /** First read/start/decode error; handed out once the buffer is drained. */
   #failure: { error: unknown } | undefined;
   #closing: Promise<void> | undefined;
@@ -115,14 +105,18 @@ export class Consumer implements AsyncIterable<ConsumedEvent> {
   /** Wakes partition streams paused by a full buffer. */
   #spaceWaiters: (() => void)[] = [];
 
-  /** @internal created by `TopicHandle.consumer()`. */
-  constructor(client: BrokerClient, topic: TopicInfo, options: ConsumerOptions) {
+  /**
+   * @internal Created by `TopicHandle.consumer()`; `serializer` is the topic's serializer
+   * in its runnable form.
+   */
+  constructor(driver: LogDriver, topic: TopicDescription, serializer: PluginSpec, options: ConsumerOptions) {
     const { name, partitions, start, maxBuffered } = validateOptions(topic, options);
-    this.#client = client;
+    this.#driver = driver;
     this.#topic = topic;
+    this.#serializerSpec = serializer;
     this.#name = name;
     this.#maxBuffered = maxBuffered;
-    this.#committer = new CursorCommitter((partition, next) => client.commitCursor(topic.name, name, partition, next));
+    this.#committer = new CursorCommitter((partition, next) => driver.commitCursor(topic.name, name, partition, next));
     this.#running = this.#run(partitions, start).catch((err: unknown) => this.#fail(err));
   }
 
@@ -177,27 +171,24 @@ export class Consumer implements AsyncIterable<ConsumedEvent> {
   /** Loads the serializer and the cursors, then pumps one Read stream per partition. */
   async #run(partitions: number[], start: StartPosition): Promise<void> {
     const [serializer, cursors] = await Promise.all([
-      loadTopicSerializer(this.#topic),
-      Promise.all(partitions.map((p) => this.#client.fetchCursor(this.#topic.name, this.#name, p))),
+      loadSerializer(this.#serializerSpec),
+      Promise.all(partitions.map((p) => this.#driver.fetchCursor(this.#topic.name, this.#name, p))),
     ]);
     this.#serializer = serializer;
     if (this.#stopped) return;
     this.#streams = partitions.map((partition, i) => {
       const cursor = cursors[i];
-      return this.#client.read({ topic: this.#topic.name, partition, start: cursor === undefined ? start : { offset: cursor }, follow: true });
+      return this.#driver.read({ topic: this.#topic.name, partition, start: cursor === undefined ? start : { offset: cursor }, follow: true });
     });
     await Promise.all(this.#streams.map((stream, i) => this.#pump(stream, partitions[i]!)));
   }
 
-  async #pump(stream: ReadStream, partition: number): Promise<void> {
-    for await (const res of stream) {
+  async #pump(stream: PartitionReader, partition: number): Promise<void> {
+    for await (const batch of stream) {
       if (this.#stopped) return;
-      if (res.count === 0) continue;
-      // A plain Uint8Array view of the frame (protobufjs hands out a Buffer, whose slice()
-      // would not copy): events then carry the declared type, still without copying.
-      const blob = new Uint8Array(res.records.buffer, res.records.byteOffset, res.records.byteLength);
-      this.#queue.push({ partition, nextId: res.firstEventId, timestamp: res.timestampMs, left: res.count, records: iterateRecords(blob, res.count) });
-      this.#buffered += res.count;
+      if (batch.count === 0) continue;
+      this.#queue.push({ batch, at: 0, records: iterateRecords(batch.records, batch.count) });
+      this.#buffered += batch.count;
       this.#wake();
       // Not pulling from the stream lets gRPC flow control hold the broker back.
       while (this.#buffered >= this.#maxBuffered && !this.#stopped) await new Promise<void>((r) => this.#spaceWaiters.push(r));
@@ -210,7 +201,7 @@ export class Consumer implements AsyncIterable<ConsumedEvent> {
   /** Why the broker ended a follow stream: usually the topic was deleted. */
   async #endReason(partition: number): Promise<unknown> {
     try {
-      await this.#client.describeTopic(this.#topic.name);
+      await this.#driver.describeTopic(this.#topic.name);
     } catch (err) {
       return err;
     }
@@ -244,9 +235,12 @@ export class Consumer implements AsyncIterable<ConsumedEvent> {
     const serializer = this.#serializer!; // set before any stream runs
     while (out.length < max && this.#queue.length > 0) {
       const head = this.#queue[0]!;
+      const { batch } = head;
       const record = head.records.next().value as RecordView;
-      const id = head.nextId++;
-      if (--head.left === 0) this.#queue.shift();
+      const at = head.at++;
+      const id = batch.ids ? batch.ids[at]! : batch.firstEventId + at;
+      const timestamp = batch.timestamps ? batch.timestamps[at]! : batch.timestampMs;
+      if (head.at === batch.count) this.#queue.shift();
       this.#buffered--;
       let metadata: unknown;
       try {
@@ -254,7 +248,7 @@ export class Consumer implements AsyncIterable<ConsumedEvent> {
       } catch (err) {
         // Stop here: what was taken before goes out now, the error on the next call. This
         // event is where delivery ends, so its error wins over an earlier read error.
-        const error = new MetadataDecodeError(head.partition, id, err instanceof Error ? err.message : String(err));
+        const error = new MetadataDecodeError(batch.partition, id, err instanceof Error ? err.message : String(err), { cause: err });
         this.#fail(error);
         this.#failure = { error };
         this.#queue.length = 0;
@@ -262,7 +256,7 @@ export class Consumer implements AsyncIterable<ConsumedEvent> {
         if (out.length > 0) break;
         throw this.#failure!.error;
       }
-      out.push(new Event(head.partition, id, head.timestamp, metadata, record.data, this.#committer));
+      out.push(new Event(batch.partition, id, timestamp, metadata, record.data, this.#committer));
     }
     if (this.#buffered < this.#maxBuffered) this.#wakeAll(this.#spaceWaiters);
     return out;
@@ -294,7 +288,7 @@ export class Consumer implements AsyncIterable<ConsumedEvent> {
   }
 }
 
-function validateOptions(topic: TopicInfo, options: ConsumerOptions): Required<ConsumerOptions> {
+function validateOptions(topic: TopicDescription, options: ConsumerOptions): Required<ConsumerOptions> {
   if (typeof options !== "object" || options === null) throw new InvalidArgumentError("consumer options must be an object with at least a name");
   const { name, partitions, start = "earliest", maxBuffered = DEFAULT_MAX_BUFFERED } = options;
   if (typeof name !== "string" || name.length === 0) throw new InvalidArgumentError(`consumer name must be a non-empty string, got ${JSON.stringify(name)}`);

@@ -1,11 +1,12 @@
 /**
- * Thin promise/async-iterator client of the broker's gRPC service. The producer's
- * transport thread, the consumer, the CLI and the benchmarks all talk through it.
+ * Thin promise/async-iterator client of the broker's gRPC service: the tributary driver's
+ * catalog, reader and cursors, and its appender on the transport thread, talk through it.
  */
 import grpc from "@grpc/grpc-js";
-import { BrokerError, InvalidArgumentError, type BrokerErrorCode } from "../client/errors.js";
-import { ERROR_CODE_KEY } from "../broker/failures.js";
-import { GRPC_CHANNEL_OPTIONS } from "../broker/server.js";
+import { BrokerError, InvalidArgumentError } from "../../core/errors.js";
+import type { StartPosition } from "../../core/types.js";
+import { GRPC_CHANNEL_OPTIONS } from "../../protocol/channel-options.js";
+import { toBrokerError } from "../../protocol/error-codes.js";
 import {
   brokerService,
   errorCodeName,
@@ -15,7 +16,7 @@ import {
   type ReadRequest,
   type ReadResponse,
   type TopicInfo,
-} from "../wire/protocol.js";
+} from "../../protocol/protocol.js";
 
 const BrokerStub = grpc.makeGenericClientConstructor(brokerService, "Broker");
 type Stub = InstanceType<typeof BrokerStub> & Record<string, (...args: unknown[]) => unknown>;
@@ -27,20 +28,6 @@ export function parseBrokerUrl(url: string): string {
     throw new InvalidArgumentError(`broker URL '${url}' is not of the form tributary://host:port`);
   }
   return `${m[1]}:${m[2]}`;
-}
-
-/** Turns a gRPC error into a BrokerError carrying the broker's error code. */
-export function toBrokerError(err: unknown): BrokerError {
-  if (err instanceof BrokerError) return err;
-  const e = err as grpc.ServiceError;
-  const code = e?.metadata?.get(ERROR_CODE_KEY)?.[0];
-  if (typeof code === "string") return new BrokerError(code as BrokerErrorCode, e.details || e.message);
-  if (e?.code === grpc.status.UNAVAILABLE || e?.code === grpc.status.DEADLINE_EXCEEDED || e?.code === grpc.status.CANCELLED) {
-    return new BrokerError("UNAVAILABLE", `broker unavailable: ${e.details || e.message}`);
-  }
-  // grpc-js refuses a message above the channel's size limit before it is sent.
-  if (e?.code === grpc.status.RESOURCE_EXHAUSTED) return new BrokerError("BATCH_TOO_LARGE", e.details || e.message);
-  return new BrokerError("UNKNOWN", e?.details || e?.message || String(err));
 }
 
 /** One Append stream. Acks arrive in the order the batches were sent. */
@@ -103,12 +90,10 @@ export class AppendStream {
   }
 }
 
-export type ReadStart = "earliest" | "latest" | { offset: number } | { time: number };
-
 export interface ReadOptions {
   topic: string;
   partition: number;
-  start?: ReadStart;
+  start?: StartPosition;
   follow?: boolean;
   maxEvents?: number;
 }

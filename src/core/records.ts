@@ -6,9 +6,7 @@
  * The broker stores the blob as it arrives; it only walks the length prefixes to
  * check sizes and to find an offset inside a batch, never decoding an event.
  */
-
-/** The broker's default limit on one record (lengths + metadata + data): 1 MiB. */
-export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
+import { TributaryError } from "./errors.js";
 
 /** Bytes of the per-record length prefix. */
 export const RECORD_HEADER_BYTES = 8;
@@ -65,7 +63,12 @@ export function encodeRecords(records: readonly { metadata: Uint8Array; data?: U
 }
 
 /** Problem found while walking a blob. */
-export class MalformedRecordsError extends Error {}
+export class MalformedRecordsError extends TributaryError {
+  override name = "MalformedRecordsError";
+  constructor(message: string) {
+    super(message, { code: "MALFORMED_BATCH", retriable: false });
+  }
+}
 
 /**
  * Walks the length prefixes of a blob and checks it holds exactly `count` records, none

@@ -7,7 +7,7 @@
  * next commit stores the highest one. Every acknowledgement settles with the first
  * commit that covers it.
  */
-import { ClosedError } from "./errors.js";
+import { ClosedError } from "../core/errors.js";
 
 /** Stores `nextOffset` as the cursor of one partition (the broker RPC). */
 export type CommitFn = (partition: number, nextOffset: number) => Promise<void>;

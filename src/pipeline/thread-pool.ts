@@ -5,12 +5,14 @@
  */
 import { availableParallelism } from "node:os";
 import { Piscina } from "piscina";
-import { InvalidArgumentError } from "./errors.js";
+import { InvalidArgumentError, TributaryError } from "../core/errors.js";
 import { AutoPlacement, type Placement } from "./auto-placement.js";
-import { loadPipeline } from "../pipeline/loader.js";
-import { processChunkWith, type ChunkInput, type ChunkOutput } from "../pipeline/chunk.js";
-import type { PipelineSpecs } from "../pipeline/contracts.js";
-import { PIPELINE_WORKER_URL } from "../pipeline/index.js";
+import { loadPipeline } from "./loader.js";
+import { processChunkWith, type ChunkInput, type ChunkOutput } from "./chunk.js";
+import type { PipelineSpecs } from "./contracts.js";
+
+/** `file:` URL of the compiled Piscina worker that runs a chunk (dist/workers/pipeline-worker.js). */
+export const PIPELINE_WORKER_URL: string = new URL("../../workers/pipeline-worker.js", import.meta.url).href;
 
 /** Threads of a pool: a count (0 = inline) or "auto". */
 export type ThreadPoolSize = number | "auto";
@@ -79,7 +81,7 @@ export class ThreadPool {
       const { placement: where, probe } = probing.next(n);
       if (where === "pool") return { output: probing.measure(probe, "pool", n, () => this.runOnPool(input, transfer)) };
       return loadPipeline(input.specs).then((pipeline) => ({
-        output: Promise.resolve(probing.measure(probe, "inline", n, () => processChunkWith(pipeline, input))),
+        output: Promise.resolve(probing.measure(probe, "inline", n, () => processChunkWith(pipeline, input, true))),
       }));
     });
     probing.turn = turn.then(
@@ -97,11 +99,13 @@ export class ThreadPool {
   }
 
   private runInline(input: ChunkInput): Promise<ChunkOutput> {
-    return loadPipeline(input.specs).then((pipeline) => processChunkWith(pipeline, input));
+    return loadPipeline(input.specs).then((pipeline) => processChunkWith(pipeline, input, true));
   }
 
   private runOnPool(input: ChunkInput, transfer: ArrayBuffer[]): Promise<ChunkOutput> {
-    return this.startPool().run(input, { transferList: transfer as never });
+    return this.startPool()
+      .run(input, { transferList: transfer as never })
+      .catch((err: unknown) => Promise.reject(rebuildError(err)));
   }
 
   private startPool(): Piscina<ChunkInput, ChunkOutput> {
@@ -121,4 +125,15 @@ export class ThreadPool {
     if (!key) this.keys.set(specs, (key = JSON.stringify(specs)));
     return key;
   }
+}
+
+/** Key, in the `cause` of an error a pipeline worker throws, of the error's tributary code. */
+export const CODE_KEY = "tributaryCode";
+
+/** An error thrown in a pipeline worker, as the class the inline path throws. */
+function rebuildError(err: unknown): unknown {
+  const code = ((err as Error)?.cause as Record<string, unknown> | undefined)?.[CODE_KEY];
+  if (typeof code !== "string") return err; // DataCloneError and other main-thread errors
+  const message = (err as Error).message;
+  return code === "INVALID_ARGUMENT" ? new InvalidArgumentError(message) : new TributaryError(message, { code });
 }
