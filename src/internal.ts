@@ -25,3 +25,4 @@ export { InFlightTable } from "./producer/in-flight.js";
 export { Lifecycle, type ProducerState } from "./producer/state.js";
 export { PRODUCER_DEFAULTS, resolveProducerOptions } from "./producer/options.js";
 export { CursorCommitter } from "./consumer/cursor-committer.js";
+export { loadAppender } from "./transport/appender-loader.js";

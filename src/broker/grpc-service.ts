@@ -87,7 +87,7 @@ async function read(broker: Broker, call: ServerWritableStream<ReadRequest, Read
   try {
     log = broker.partition(req.topic, req.partition);
   } catch (err) {
-    call.destroy(toServiceError(err));
+    call.emit("error", toServiceError(err));
     return;
   }
   let at = startOffset(log, req);
@@ -117,7 +117,7 @@ async function read(broker: Broker, call: ServerWritableStream<ReadRequest, Read
     }
     if (!cancelled) call.end();
   } catch (err) {
-    call.destroy(toServiceError(err));
+    call.emit("error", toServiceError(err));
   }
 }
 

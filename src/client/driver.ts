@@ -8,7 +8,7 @@
  * const topic = await driver.openTopic("collisions");
  * ```
  */
-import { ClosedError, InvalidArgumentError } from "../core/errors.js";
+import { BrokerError, ClosedError, InvalidArgumentError } from "../core/errors.js";
 import type { PipelineSpecs, TopicDescription } from "../core/types.js";
 import type { LogDriver } from "../drivers/contract.js";
 import { connectDriver } from "../drivers/registry.js";
@@ -172,10 +172,13 @@ export class Driver implements AsyncDisposable {
     return this.#log.listTopics();
   }
 
-  /** Deletes a topic and its events. */
+  /**
+   * Deletes a topic and its events.
+   * @throws BrokerError UNKNOWN_TOPIC when there is no such topic
+   */
   async deleteTopic(name: string): Promise<void> {
     this.#checkOpen();
-    await this.#log.deleteTopic(name);
+    if (!(await this.#log.deleteTopic(name))) throw new BrokerError("UNKNOWN_TOPIC", `topic '${name}' does not exist`);
   }
 
   /**

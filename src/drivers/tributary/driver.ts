@@ -1,5 +1,5 @@
 /** The tributary broker behind the driver contract: catalog, reads and cursors over gRPC. */
-import { InvalidArgumentError } from "../../core/errors.js";
+import { InvalidArgumentError, type BrokerError } from "../../core/errors.js";
 import type { EventID, TopicDescription } from "../../core/types.js";
 import { DEFAULT_WIRE_LIMITS } from "../../protocol/limits.js";
 import type {
@@ -72,8 +72,13 @@ export class TributaryDriver implements LogDriver {
     return (await this.client.listTopics()).map(describeTopicInfo);
   }
 
-  deleteTopic(name: string): Promise<boolean> {
-    return this.client.deleteTopic(name);
+  async deleteTopic(name: string): Promise<boolean> {
+    try {
+      return await this.client.deleteTopic(name);
+    } catch (err) {
+      if ((err as BrokerError).code === "UNKNOWN_TOPIC") return false;
+      throw err;
+    }
   }
 
   read(request: ReadRequest): PartitionReader {
