@@ -6,9 +6,8 @@
  * promises, and a failed future that nobody awaits cannot become an unhandled rejection;
  * its error goes to the producer's error listeners instead.
  *
- * Only the producer settles a future, through {@link resolveFuture} and
- * {@link rejectFuture}: functions of this module that reach the hard-private fields.
- * They are not part of the public API.
+ * Only the producer settles a future, through two functions of this module that reach
+ * its hard-private fields; they are not part of the public API.
  */
 import type { EventID } from "./types.js";
 
