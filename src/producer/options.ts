@@ -83,7 +83,7 @@ export const PRODUCER_DEFAULTS = Object.freeze({
     intervalMs: 100,
     maxBytes: 1024 * 1024 * 1024,
     /** Segments are a fraction of maxBytes, so trimming frees space in steps, within these bounds. */
-    minSegmentBytes: 1024 * 1024,
+    minSegmentBytes: 64 * 1024,
     maxSegmentBytes: 64 * 1024 * 1024,
   }),
 });

@@ -65,8 +65,12 @@ export interface ProducerStats {
   /** Mean events per batch sent. */
   meanBatchEvents: number;
   transport: TransportStats | undefined;
-  /** With a WAL: its bytes on disk, and the batches and events of an earlier run it re-sent. */
-  wal: { bytes: number; replayedBatches: number; replayedEvents: number } | undefined;
+  /**
+   * With a WAL: its bytes on disk, and the batches and events of an earlier run it
+   * re-sent; `replayFailedBatches` the log refused for good (their events are lost, and
+   * reported here because no future of this run stands for them).
+   */
+  wal: { bytes: number; replayedBatches: number; replayedEvents: number; replayFailedBatches: number } | undefined;
 }
 
 export class Producer implements AsyncDisposable {
@@ -83,6 +87,10 @@ export class Producer implements AsyncDisposable {
   #walFull = false;
   #walWaiters: (() => void)[] = [];
   #replayed = { batches: 0, events: 0 };
+  /** Batches of an earlier run's WAL not yet answered; flush() waits for them too. */
+  #replayLeft = 0;
+  #replayFailed = 0;
+  #replayWaiters: (() => void)[] = [];
   #lingerTimer: NodeJS.Timeout | undefined;
   #lingerAt = Infinity;
   readonly #capacity: CapacityGate;
@@ -150,6 +158,7 @@ export class Producer implements AsyncDisposable {
         // New batches follow the ones an earlier run left in the WAL.
         for (const [p, seq] of opened.nextSeqs) this.#batchers[p]?.startAt(seq);
         this.#replayed = opened.replayed;
+        this.#replayLeft = opened.replayed.batches;
         this.#walBytes = opened.walBytes;
         this.#lifecycle.tryTo("open");
         this.#pump();
@@ -257,7 +266,21 @@ export class Producer implements AsyncDisposable {
       this.#dispatch();
       this.#pump();
     }
+    // What an earlier run left in the WAL is replayed first: a full flush covers it too.
+    if (this.#wal && !options.durable) return Promise.all([done, this.#started.then(() => this.#replayDone())]).then(() => undefined);
     return done;
+  }
+
+  #replayDone(): Promise<void> {
+    if (this.#replayLeft === 0 || this.#broken) return Promise.resolve();
+    return new Promise((resolve) => this.#replayWaiters.push(resolve));
+  }
+
+  /** A batch answered that this run never sent: a replayed one. */
+  #replayAnswered(failed: boolean): void {
+    if (this.#replayLeft === 0) return;
+    if (failed) this.#replayFailed++;
+    if (--this.#replayLeft === 0) for (const resolve of this.#replayWaiters.splice(0)) resolve();
   }
 
   /** @internal Called once the producer has closed (the driver forgets it). */
@@ -306,7 +329,9 @@ export class Producer implements AsyncDisposable {
       batches: this.#batches,
       meanBatchEvents: this.#batches ? this.#batchedEvents / this.#batches : 0,
       transport,
-      wal: this.#wal ? { bytes: this.#walBytes, replayedBatches: this.#replayed.batches, replayedEvents: this.#replayed.events } : undefined,
+      wal: this.#wal
+        ? { bytes: this.#walBytes, replayedBatches: this.#replayed.batches, replayedEvents: this.#replayed.events, replayFailedBatches: this.#replayFailed }
+        : undefined,
     };
   }
 
@@ -391,10 +416,12 @@ export class Producer implements AsyncDisposable {
     for (let i = 0; i < acks.length; i += ACK_FIELDS) {
       const partition = acks[i]!;
       const futures = this.#batchDone(partition, acks[i + 1]!);
-      this.#settlement.acknowledge(futures, partition, acks[i + 2]!, ids, acks[i + 4]!);
+      if (futures === NO_FUTURES) this.#replayAnswered(false);
+      else this.#settlement.acknowledge(futures, partition, acks[i + 2]!, ids, acks[i + 4]!);
     }
     for (const failure of msg.failures) {
       const futures = this.#batchDone(failure.partition, failure.seq);
+      if (futures === NO_FUTURES) this.#replayAnswered(true);
       const shared =
         failure.code === "timeout"
           ? undefined

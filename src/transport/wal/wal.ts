@@ -262,6 +262,10 @@ export class WriteAheadLog {
 
   /** Deletes the oldest segments whose batches are all done (oldest first, so no done frame is lost before its batch). */
   #trim(): void {
+    // Everything done and the active segment a good part full: start a fresh one, so the
+    // space comes back now instead of when the segment would fill up.
+    const active = this.#active;
+    if (this.#live.size === 0 && active.size >= this.#options.segmentBytes / 4) this.#roll(active.id + 1);
     let drop = 0;
     while (drop < this.#segments.length - 1 && this.#segments[drop]!.live === 0) drop++;
     if (drop === 0) return;
