@@ -9,6 +9,7 @@
  * Only the producer settles a future, through two functions of this module that reach
  * its hard-private fields; they are not part of the public API.
  */
+import { abortable } from "./abort.js";
 import type { EventID } from "./types.js";
 
 const PENDING = 0;
@@ -19,6 +20,11 @@ let resolveImpl: (future: EventFuture, id: EventID | undefined, partition: numbe
 let rejectImpl: (future: EventFuture, error: Error, partition: number) => void;
 let durableImpl: (future: EventFuture) => boolean;
 let isDurableImpl: (future: EventFuture) => boolean;
+let observedImpl: (future: EventFuture) => boolean;
+let callbackImpl: (future: EventFuture) => DeliveryCallback | undefined;
+
+/** Called once an event is acknowledged (`error` undefined) or failed (`id` undefined). */
+export type DeliveryCallback = (error: Error | undefined, id: EventID | undefined, partition: number) => void;
 
 export class EventFuture implements PromiseLike<EventID> {
   #state = PENDING;
@@ -30,6 +36,8 @@ export class EventFuture implements PromiseLike<EventID> {
   #durable = false;
   #durablePromise: Promise<void> | undefined;
   #durableSettle: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  /** The push's `onDelivery`, if any (read by the producer when the event settles). */
+  readonly #onDelivery: DeliveryCallback | undefined;
 
   static {
     resolveImpl = (f, id, partition) => {
@@ -55,13 +63,18 @@ export class EventFuture implements PromiseLike<EventID> {
       return true;
     };
     isDurableImpl = (f) => f.#durable;
+    callbackImpl = (f) => f.#onDelivery;
+    observedImpl = (f) => f.#promise !== undefined || f.#durablePromise !== undefined || f.#onDelivery !== undefined;
   }
 
   /** @internal Futures are made by `Producer.push`. */
   constructor(
     /** Position of the event in its producer's push sequence (0-based). */
     readonly index: number,
-  ) {}
+    onDelivery?: DeliveryCallback,
+  ) {
+    this.#onDelivery = onDelivery;
+  }
 
   /** Partition the event went to; -1 until known (it is known once completed, unless the event failed before a partition was chosen). */
   get partition(): number {
@@ -96,17 +109,19 @@ export class EventFuture implements PromiseLike<EventID> {
 
   /**
    * Waits at most `timeoutMs` for the event's ID; resolves `undefined` on timeout.
-   * Rejects, like `await future`, when the event failed.
+   * Rejects, like `await future`, when the event failed, and with the signal's reason
+   * when `signal` aborts the wait.
    */
-  wait(timeoutMs: number): Promise<EventID | undefined> {
+  wait(timeoutMs: number, options: { signal?: AbortSignal } = {}): Promise<EventID | undefined> {
     if (this.#state !== PENDING) return this.#asPromise();
-    return new Promise((resolve, reject) => {
+    const waiting = new Promise<EventID | undefined>((resolve, reject) => {
       const timer = setTimeout(() => resolve(undefined), timeoutMs);
       this.#asPromise().then(
         (id) => (clearTimeout(timer), resolve(id)),
         (err) => (clearTimeout(timer), reject(err)),
       );
     });
+    return abortable(waiting, options.signal);
   }
 
   /**
@@ -151,8 +166,18 @@ export function isDurable(future: EventFuture): boolean {
   return isDurableImpl(future);
 }
 
+/** @internal Whether anybody will hear of the future's outcome (then/await, durable(), onDelivery). */
+export function isObserved(future: EventFuture): boolean {
+  return observedImpl(future);
+}
+
 /** The promise, marked handled: `durable()` asked for and not awaited never crashes the process. */
 function handled<T>(promise: Promise<T>): Promise<T> {
   promise.catch(() => {});
   return promise;
+}
+
+/** @internal The push's `onDelivery` callback, if it had one. */
+export function deliveryCallbackOf(future: EventFuture): DeliveryCallback | undefined {
+  return callbackImpl(future);
 }

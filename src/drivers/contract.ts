@@ -11,6 +11,7 @@
  *
  * A driver never imports producer, consumer, client or broker code.
  */
+import type { Logger } from "../core/logger.js";
 import type { EventID, PipelineSpecs, StartPosition, TopicDescription } from "../core/types.js";
 
 /** What a backend can do, and its limits; the producer sizes events and batches by them. */
@@ -156,6 +157,8 @@ export interface LogDriver {
 export interface DriverConnectOptions {
   /** How long to wait for the log to answer. Default 5 s. */
   timeoutMs?: number;
+  /** Where the driver logs what its client library reports. */
+  logger?: Logger;
 }
 
 /** What a driver module exports. */

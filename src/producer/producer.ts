@@ -10,7 +10,9 @@
  * crosses a thread crosses per chunk or per batch.
  */
 import { randomUUID } from "node:crypto";
+import { abortable, settleWithin } from "../core/abort.js";
 import { BrokerError, ClosedError, DeliveryTimeoutError, ValidationError, type BrokerErrorCode } from "../core/errors.js";
+import { stderrLogger, type Logger } from "../core/logger.js";
 import { EventFuture } from "../core/future.js";
 import type { EventData, Metadata, PipelineSpecs, PushOptions, TopicDescription } from "../core/types.js";
 import type { AppenderSpec, DriverCapabilities } from "../drivers/contract.js";
@@ -28,7 +30,9 @@ import { InFlightTable, type InFlightBatch } from "./in-flight.js";
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from "./options.js";
 import { PartitionBatcher, type ReadyBatch } from "./partition-batcher.js";
 import { Sequencer } from "./sequencer.js";
-import { Settlement, type ErrorListener } from "./settlement.js";
+import { FailureLog } from "./failure-log.js";
+import type { ProducerCounters, ProducerObserver } from "./observer.js";
+import { Settlement, type DeliveryListener, type ErrorListener } from "./settlement.js";
 import { Lifecycle } from "./state.js";
 
 export type { BulkAck, BulkEvent } from "./bulk.js";
@@ -43,12 +47,45 @@ export interface ProducerTarget {
   capabilities: DriverCapabilities;
   /** How the transport thread appends, given the producer ID. */
   appender(producerId: string): AppenderSpec;
+  /** Where the producer logs (its driver's logger). */
+  logger?: Logger;
+  /** Metrics: an observer of batches for this producer, if the driver exports metrics. */
+  observe?: (producer: Producer) => ProducerObserver | undefined;
 }
 
 /** What `flush` waits for. */
 export interface FlushOptions {
   /** Wait only until every earlier event is durable in the WAL (or settled), not acknowledged. */
   durable?: boolean;
+  /** Stops waiting (rejecting with the signal's reason); the events are not affected. */
+  signal?: AbortSignal;
+}
+
+/** How long `close` may take. */
+export interface CloseOptions {
+  /**
+   * Longest wait for the events pushed before `close()` to be acknowledged. Those still
+   * unacknowledged then fail with ClosedError; with a WAL, the durable ones stay in the
+   * WAL and the next producer of this name delivers them. Default: no limit.
+   */
+  timeoutMs?: number;
+  /** Stops waiting as the timeout would. */
+  signal?: AbortSignal;
+}
+
+/** What became of the events when a producer closed. */
+export interface CloseReport {
+  topic: string;
+  producer: string;
+  pushed: number;
+  acknowledged: number;
+  failed: number;
+  /** Durable in the WAL, not acknowledged: the next producer of this name delivers them. */
+  leftInWal: number;
+  /** Failed because the close cut the wait short, and not in a WAL: never delivered. */
+  lost: number;
+  /** True when the timeout or the signal cut the wait short. */
+  cutShort: boolean;
 }
 
 /** Counters of a producer. */
@@ -102,8 +139,11 @@ export class Producer implements AsyncDisposable {
   readonly #started: Promise<void>;
   readonly #expiryTimer: NodeJS.Timeout;
   #transport: TransportHost | undefined;
+  /** Why nothing more can be sent: the transport never started, or close() gave up waiting. */
   #broken: Error | undefined;
-  #closing: Promise<void> | undefined;
+  #closing: Promise<CloseReport> | undefined;
+  readonly #logger: Logger;
+  readonly #observer: ProducerObserver | undefined;
 
   #chunk = new ChunkBuilder();
   #dispatchScheduled = false;
@@ -121,8 +161,9 @@ export class Producer implements AsyncDisposable {
     // Claimed here, synchronously: a second producer of the same WAL fails at creation.
     this.#wal = wal ? claimWal(wal.dir, target.topic.name, this.#options.name) : undefined;
     this.#durables = wal ? new FlushTracker() : undefined;
-    this.#settlement = new Settlement(this.#flushes, this.#capacity, this.#durables);
-    if (options.onError) this.#settlement.listeners.add(options.onError);
+    this.#logger = target.logger ?? stderrLogger;
+    this.#settlement = new Settlement(this.#flushes, this.#capacity, this.#durables, this.#logger, new FailureLog(this.#logger, this.#options.name, target.topic.name));
+    if (options.onError) this.#settlement.errorListeners.add(options.onError);
     // With a WAL the ID is the WAL's, so that a restarted producer re-sends under it.
     this.producerId = this.#wal?.meta.producerId ?? `${this.#options.name}-${randomUUID()}`;
     const policy = {
@@ -134,6 +175,7 @@ export class Producer implements AsyncDisposable {
     };
     this.#batchers = Array.from({ length: partitions }, (_, p) => new PartitionBatcher(p, policy));
     this.#sequencer = new Sequencer(this.#options.strict, (done) => this.#release(done));
+    this.#observer = target.observe?.(this);
     this.#runner = new ChunkRunner(
       pool,
       { specs: target.specs, numPartitions: partitions, maxEventBytes: target.capabilities.maxEventBytes },
@@ -189,7 +231,7 @@ export class Producer implements AsyncDisposable {
    */
   push(metadata: Metadata, data?: EventData, options?: PushOptions): EventFuture {
     if (this.#lifecycle.closing) throw new ClosedError(`producer '${this.#options.name}' is closed; push() after close()`);
-    const future = new EventFuture(this.#pushed++);
+    const future = new EventFuture(this.#pushed++, options?.onDelivery);
     this.#flushes.pushed();
     this.#durables?.pushed();
     this.#capacity.add();
@@ -244,15 +286,19 @@ export class Producer implements AsyncDisposable {
    * The backpressure pattern of a fire-and-forget loop:
    * `if (!producer.hasCapacity) await producer.ready();`
    */
-  ready(): Promise<void> {
+  ready(options: { signal?: AbortSignal } = {}): Promise<void> {
+    return abortable(this.#ready(), options.signal);
+  }
+
+  #ready(): Promise<void> {
     // The first call also waits for the transport thread to be up and connecting.
-    if (this.#lifecycle.state === "starting") return this.#started.then(() => this.ready());
+    if (this.#lifecycle.state === "starting") return this.#started.then(() => this.#ready());
     if (this.hasCapacity || this.#broken) return Promise.resolve();
     // A waiting pusher pushes nothing more: send partial chunks and batches now.
     const wait = this.#capacity.hasCapacity ? new Promise<void>((resolve) => this.#walWaiters.push(resolve)) : this.#capacity.wait();
     this.#dispatch();
     this.#pump();
-    return wait.then(() => this.ready());
+    return wait.then(() => this.#ready());
   }
 
   /**
@@ -267,8 +313,8 @@ export class Producer implements AsyncDisposable {
       this.#pump();
     }
     // What an earlier run left in the WAL is replayed first: a full flush covers it too.
-    if (this.#wal && !options.durable) return Promise.all([done, this.#started.then(() => this.#replayDone())]).then(() => undefined);
-    return done;
+    const all = this.#wal && !options.durable ? Promise.all([done, this.#started.then(() => this.#replayDone())]).then(() => undefined) : done;
+    return abortable(all, options.signal);
   }
 
   #replayDone(): Promise<void> {
@@ -286,35 +332,90 @@ export class Producer implements AsyncDisposable {
   /** @internal Called once the producer has closed (the driver forgets it). */
   onClosed: (() => void) | undefined;
 
-  /** Flushes, then stops the transport thread. `push()` throws from now on. */
-  close(): Promise<void> {
-    this.#closing ??= (async () => {
-      this.#lifecycle.to("closing");
-      await this.#started;
-      await this.flush();
-      await this.#transport?.close();
-      this.#wal?.release();
-      clearInterval(this.#expiryTimer);
-      clearTimeout(this.#lingerTimer);
-      this.#lifecycle.to("closed");
-      this.onClosed?.();
-    })();
+  /**
+   * Stops intake (`push()` throws ClosedError from now on), waits until the events pushed
+   * before are acknowledged (at most `timeoutMs`), stops the transport and reports what
+   * became of the events. Idempotent: later calls return the first call's report.
+   */
+  close(options: CloseOptions = {}): Promise<CloseReport> {
+    this.#closing ??= this.#close(options.timeoutMs ?? Infinity, options.signal);
     return this.#closing;
   }
 
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
+  async #close(timeoutMs: number, signal: AbortSignal | undefined): Promise<CloseReport> {
+    this.#lifecycle.to("closing");
+    const flushed = await settleWithin(this.#started.then(() => this.flush()), timeoutMs, signal);
+    const leftInWal = this.#settlement.durableOpen;
+    if (flushed !== "done") {
+      // Give up on what is left: it fails with ClosedError (durable events stay in the WAL).
+      const why = this.#wal
+        ? `producer '${this.#options.name}' closed (${flushed}) before the event was acknowledged; if it was durable it stays in the WAL for the next producer of this name`
+        : `producer '${this.#options.name}' closed (${flushed}) before the event was acknowledged`;
+      this.#broken ??= new ClosedError(why);
+    }
+    const failedBefore = this.#settlement.failed;
+    await this.#transport?.close();
+    if (flushed !== "done") {
+      for (const { partition, batch } of this.#inFlight.drain()) for (const f of batch.futures) this.#settlement.fail(f, this.#broken!, partition);
+      this.#pump();
+      this.#dispatch();
+      // Chunks still in the pipeline fail as they come out of it.
+      await settleWithin(this.#flushes.flush(this.#pushed), 2000, undefined);
+    }
+    this.#wal?.release();
+    clearInterval(this.#expiryTimer);
+    clearTimeout(this.#lingerTimer);
+    this.#capacity.openAll();
+    this.#wakeWalWaiters();
+    this.#lifecycle.to("closed");
+    this.onClosed?.();
+    return {
+      topic: this.topic,
+      producer: this.#options.name,
+      pushed: this.#pushed,
+      acknowledged: this.#settlement.acknowledged,
+      failed: this.#settlement.failed,
+      leftInWal: flushed === "done" ? 0 : leftInWal,
+      lost: flushed === "done" ? 0 : Math.max(0, this.#settlement.failed - failedBefore - leftInWal),
+      cutShort: flushed !== "done",
+    };
   }
 
-  /** Listens for failed events (validation, log refusal, delivery timeout). */
-  on(event: "error", listener: ErrorListener): this {
-    if (event === "error") this.#settlement.listeners.add(listener);
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /**
+   * `"error"`: every failed event (validation, log refusal, delivery timeout).
+   * `"delivery"`: every event's outcome, `(error, id, partition, future)`, without a
+   * Promise per event.
+   */
+  on(event: "error", listener: ErrorListener): this;
+  on(event: "delivery", listener: DeliveryListener): this;
+  on(event: "error" | "delivery", listener: ErrorListener | DeliveryListener): this {
+    if (event === "error") this.#settlement.errorListeners.add(listener as ErrorListener);
+    else if (event === "delivery") this.#settlement.deliveryListeners.add(listener as DeliveryListener);
     return this;
   }
 
-  off(event: "error", listener: ErrorListener): this {
-    if (event === "error") this.#settlement.listeners.delete(listener);
+  off(event: "error" | "delivery", listener: ErrorListener | DeliveryListener): this {
+    if (event === "error") this.#settlement.errorListeners.delete(listener as ErrorListener);
+    else if (event === "delivery") this.#settlement.deliveryListeners.delete(listener as DeliveryListener);
     return this;
+  }
+
+  /** @internal Counters and gauges for a metrics exporter, read at scrape time. */
+  counters(): ProducerCounters {
+    return {
+      topic: this.topic,
+      producer: this.#options.name,
+      pushed: this.#pushed,
+      acknowledged: this.#settlement.acknowledgedBy,
+      failed: this.#settlement.failedBy,
+      pending: this.#capacity.pending,
+      batchesInFlight: this.#inFlight.size,
+      walBytes: this.#wal ? this.#walBytes : undefined,
+    };
   }
 
   async stats(): Promise<ProducerStats> {
@@ -357,7 +458,7 @@ export class Producer implements AsyncDisposable {
       if (p >= 0) (byPartition[p] ??= []).push(futures[i]!);
     }
     const now = Date.now();
-    for (const part of output.parts) this.#batchers[part.partition]!.enqueue(part.records, byPartition[part.partition]!, now);
+    for (const part of output.parts) this.#batchers[part.partition]!.enqueue(part.records, byPartition[part.partition]!, now, chunk.firstPushAt);
     this.#pump();
   }
 
@@ -386,8 +487,9 @@ export class Producer implements AsyncDisposable {
   }
 
   #send(batch: ReadyBatch): void {
-    this.#inFlight.add(batch.partition, batch.seq, batch.futures);
+    this.#inFlight.add(batch.partition, batch.seq, batch.futures, batch.pushedAt);
     if (this.#wal) this.#walAdd(batch.bytes);
+    this.#observer?.batchSent(batch.partition, batch.futures.length, batch.bytes);
     this.#batches++;
     this.#batchedEvents += batch.futures.length;
     const transfer: ArrayBuffer[] = [];
@@ -413,14 +515,18 @@ export class Producer implements AsyncDisposable {
       }
     }
     if (msg.walBytes !== undefined) this.#walSet(msg.walBytes);
+    const observer = this.#observer;
     for (let i = 0; i < acks.length; i += ACK_FIELDS) {
       const partition = acks[i]!;
-      const futures = this.#batchDone(partition, acks[i + 1]!);
-      if (futures === NO_FUTURES) this.#replayAnswered(false);
-      else this.#settlement.acknowledge(futures, partition, acks[i + 2]!, ids, acks[i + 4]!);
+      const batch = this.#batchDone(partition, acks[i + 1]!);
+      if (!batch) this.#replayAnswered(false);
+      else {
+        this.#settlement.acknowledge(batch.futures, partition, acks[i + 2]!, ids, acks[i + 4]!);
+        observer?.batchAcked(partition, batch.futures.length, Date.now() - batch.pushedAt);
+      }
     }
     for (const failure of msg.failures) {
-      const futures = this.#batchDone(failure.partition, failure.seq);
+      const futures = this.#batchDone(failure.partition, failure.seq)?.futures ?? NO_FUTURES;
       if (futures === NO_FUTURES) this.#replayAnswered(true);
       const shared =
         failure.code === "timeout"
@@ -435,12 +541,11 @@ export class Producer implements AsyncDisposable {
     this.#pump();
   }
 
-  /** The futures of an answered batch; its partition's batcher gets the slot back (if durability did not already). */
-  #batchDone(partition: number, seq: number): readonly EventFuture[] {
+  /** An answered batch; its partition's batcher gets the slot back (if durability did not already). */
+  #batchDone(partition: number, seq: number): InFlightBatch | undefined {
     const batch = this.#inFlight.take(partition, seq);
-    if (!batch) return NO_FUTURES;
-    this.#freeSlot(partition, batch);
-    return batch.futures;
+    if (batch) this.#freeSlot(partition, batch);
+    return batch;
   }
 
   #freeSlot(partition: number, batch: InFlightBatch): void {
