@@ -30,6 +30,8 @@ export interface TopicOptions {
   partitions?: number;
   /** Copies of each partition, on logs that replicate (NATS JetStream). Default 1. */
   replicas?: number;
+  /** When the topic exists already, return its description instead of failing with TOPIC_EXISTS (its settings are left as they are). */
+  ifNotExists?: boolean;
   /** Validator: built-in name (`default`, `json-schema`), `"export:module"`, or `{ module, export, config }`. */
   validator?: PluginSpecInput;
   /** Partition selector: `round-robin` (default), `key-hash`, or a custom plugin. */
@@ -181,7 +183,12 @@ export class Driver implements AsyncDisposable {
     } catch (err) {
       throw new InvalidArgumentError(`cannot create topic '${name}': ${(err as Error).message}`, { cause: err });
     }
-    return this.#log.createTopic(name, { partitions, replicas, pipeline });
+    try {
+      return await this.#log.createTopic(name, { partitions, replicas, pipeline });
+    } catch (err) {
+      if (options.ifNotExists && (err as BrokerError).code === "TOPIC_EXISTS") return this.#log.describeTopic(name);
+      throw err;
+    }
   }
 
   /**
