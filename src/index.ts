@@ -42,6 +42,7 @@ export {
 } from "./core/errors.js";
 export type { Validator, PartitionSelector, Serializer, PluginSpecInput } from "./pipeline/contracts.js";
 export type { DriverCapabilities } from "./drivers/contract.js";
+export type { TransportStats } from "./transport/messages.js";
 export type {
   /** What `listTopics()` and `describeTopic()` return (the same as {@link TopicDescription}). */
   TopicDescription as TopicInfo,

@@ -24,7 +24,7 @@ export interface DriverCapabilities {
   readonly maxBatchEvents: number;
   /**
    * True when the events of one appended batch get the IDs `first … first + count - 1`;
-   * false when the appender answers one ID per event ({@link AppendAck.ids}).
+   * false when the appender answers one ID per event (`AppendAck.ids`).
    */
   readonly contiguousIds: boolean;
   /**
