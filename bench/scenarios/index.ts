@@ -12,10 +12,12 @@ import { memory } from "./memory.js";
 import { flush } from "./flush.js";
 import { broker } from "./broker.js";
 import { durable } from "./durable.js";
+import { parallel } from "./parallel.js";
 
 /** Every benchmark scenario, in run order (selftest checks the runner itself and is quick). */
 export const scenarios: Scenario[] = [
   ordering as Scenario,
+  parallel as Scenario,
   overhead as Scenario,
   batching as Scenario,
   peers as Scenario,

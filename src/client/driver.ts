@@ -20,6 +20,7 @@ import { defaultPluginPolicy, resolveSpec, storedSpec, type PluginPolicy } from 
 import { ThreadPool, type ThreadPoolSize } from "../pipeline/thread-pool.js";
 import type { Consumer } from "../consumer/consumer.js";
 import { Producer, type CloseOptions, type CloseReport } from "../producer/producer.js";
+import type { Worker } from "node:worker_threads";
 import type { Registry } from "prom-client";
 import { ProducerMetrics } from "./metrics.js";
 import { TopicHandle } from "./topic-handle.js";
@@ -91,6 +92,7 @@ export interface EmbeddedOptions {
 /** A broker this driver started and must stop. */
 interface OwnedBroker {
   readonly url: string;
+  readonly worker?: Worker;
   close(): Promise<void>;
 }
 
@@ -153,6 +155,11 @@ export class Driver implements AsyncDisposable {
       await broker.close();
       throw err;
     }
+  }
+
+  /** @internal The embedded broker's thread (for utilization measurements). */
+  get brokerWorker(): Worker | undefined {
+    return this.#embedded?.worker;
   }
 
   /** URL of the log (`tributary://host:port` of the embedded broker, for other processes). */
