@@ -6,9 +6,9 @@
  * promises, and a failed future that nobody awaits cannot become an unhandled rejection;
  * its error goes to the producer's error listeners instead.
  *
- * Only the producer settles a future, through {@link resolveFuture} and
- * {@link rejectFuture}: functions of this module that reach the hard-private fields.
- * They are not part of the public API.
+ * Only the producer settles a future, through the two internal functions at the end of
+ * this module, which reach the hard-private fields. They are not part of the public API
+ * (this comment is published with the declarations, so it does not name them).
  */
 import type { EventID } from "./types.js";
 
