@@ -15,6 +15,8 @@ import type { EventID } from "./types.js";
 const PENDING = 0;
 const RESOLVED = 1;
 const REJECTED = 2;
+/** Longest delay a Node timer holds. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 let resolveImpl: (future: EventFuture, id: EventID | undefined, partition: number) => void;
 let rejectImpl: (future: EventFuture, error: Error, partition: number) => void;
@@ -82,10 +84,12 @@ export class EventFuture implements PromiseLike<EventID> {
 
   /**
    * Waits at most `timeoutMs` for the event's ID; resolves `undefined` on timeout.
-   * Rejects, like `await future`, when the event failed.
+   * Rejects, like `await future`, when the event failed. A timeout longer than a timer
+   * can hold (2^31 - 1 ms, about 24.8 days; `Infinity` included) waits without one.
    */
   wait(timeoutMs: number): Promise<EventID | undefined> {
-    if (this.#state !== PENDING) return this.#asPromise();
+    // Node fires a timer whose delay does not fit in 32 bits after 1 ms instead.
+    if (this.#state !== PENDING || timeoutMs > MAX_TIMER_MS) return this.#asPromise();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => resolve(undefined), timeoutMs);
       this.#asPromise().then(
