@@ -6,8 +6,9 @@
  * promises, and a failed future that nobody awaits cannot become an unhandled rejection;
  * its error goes to the producer's error listeners instead.
  *
- * Only the producer settles a future, through two functions of this module that reach
- * its hard-private fields; they are not part of the public API.
+ * Only the producer settles a future, through the internal functions at the end of this
+ * module, which reach the hard-private fields. They are not part of the public API (this
+ * comment is published with the declarations, so it does not name them).
  */
 import { abortable } from "./abort.js";
 import type { EventID } from "./types.js";
@@ -15,6 +16,8 @@ import type { EventID } from "./types.js";
 const PENDING = 0;
 const RESOLVED = 1;
 const REJECTED = 2;
+/** Longest delay a Node timer holds. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 let resolveImpl: (future: EventFuture, id: EventID | undefined, partition: number) => void;
 let rejectImpl: (future: EventFuture, error: Error, partition: number) => void;
@@ -110,10 +113,13 @@ export class EventFuture implements PromiseLike<EventID> {
   /**
    * Waits at most `timeoutMs` for the event's ID; resolves `undefined` on timeout.
    * Rejects, like `await future`, when the event failed, and with the signal's reason
-   * when `signal` aborts the wait.
+   * when `signal` aborts the wait. A timeout longer than a timer can hold (2^31 - 1 ms,
+   * about 24.8 days; `Infinity` included) waits without one.
    */
   wait(timeoutMs: number, options: { signal?: AbortSignal } = {}): Promise<EventID | undefined> {
     if (this.#state !== PENDING) return this.#asPromise();
+    // Node fires a timer whose delay does not fit in 32 bits after 1 ms instead.
+    if (timeoutMs > MAX_TIMER_MS) return abortable(this.#asPromise(), options.signal);
     const waiting = new Promise<EventID | undefined>((resolve, reject) => {
       const timer = setTimeout(() => resolve(undefined), timeoutMs);
       this.#asPromise().then(
