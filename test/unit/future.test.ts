@@ -174,7 +174,7 @@ describe("EventFuture's published declaration", () => {
     const body = dts.slice(dts.indexOf("export declare class EventFuture"));
     const code = body.replace(/\/\*\*[\s\S]*?\*\//g, "");
     const members = [...code.matchAll(/^ {4}(?:readonly |get |static |private |protected )*(#?[A-Za-z_$][\w$]*)\s*[<(:;?]/gm)].map((m) => m[1]);
-    expect(members.sort()).toEqual(["#private", "catch", "completed", "error", "id", "index", "partition", "then", "wait"].sort());
+    expect(members.sort()).toEqual(["#private", "catch", "completed", "durable", "error", "id", "index", "partition", "then", "wait"].sort());
     expect(dts).not.toMatch(/export declare function/);
   });
 

@@ -36,6 +36,8 @@ describe("resolveProducerOptions", () => {
       maxChunkDataBytes: 4 * 1024 * 1024,
       maxBatchEvents: 65_536,
       maxBatchBytes: 8 * 1024 * 1024,
+      lingerMs: 0,
+      wal: undefined,
     });
   });
 

@@ -34,11 +34,13 @@ function namesOf(batch: ReadyBatch): string[] {
   return out;
 }
 
+// lingerMs as the producer's options resolve it: at once for Adaptive, never for fixed n.
 const policy = (p: Partial<BatchPolicy>): BatchPolicy => ({
   size: "adaptive",
   maxInFlight: 100,
   maxBatchEvents: 1000,
   maxBatchBytes: 1 << 20,
+  lingerMs: p.size === undefined || p.size === "adaptive" ? 0 : Infinity,
   ...p,
 });
 
