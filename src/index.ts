@@ -12,7 +12,16 @@ export { ThreadPool, type ThreadPoolSize } from "./pipeline/thread-pool.js";
 export type { Placement } from "./pipeline/auto-placement.js";
 export { EventFuture } from "./core/future.js";
 export { Consumer, type ConsumerOptions, type ConsumedEvent } from "./consumer/consumer.js";
-export { Producer, type ProducerStats, type BulkEvent, type BulkAck, type FlushOptions, type CloseOptions, type CloseReport } from "./producer/producer.js";
+export {
+  Producer,
+  type ProducerStats,
+  type TransportStats,
+  type BulkEvent,
+  type BulkAck,
+  type FlushOptions,
+  type CloseOptions,
+  type CloseReport,
+} from "./producer/producer.js";
 export type { DeliveryListener, ErrorListener } from "./producer/settlement.js";
 export type { ProducerOptions, WalOptions } from "./producer/options.js";
 export {
@@ -42,7 +51,6 @@ export {
 } from "./core/errors.js";
 export type { Validator, PartitionSelector, Serializer, PluginSpecInput } from "./pipeline/contracts.js";
 export type { DriverCapabilities } from "./drivers/contract.js";
-export type { TransportStats } from "./transport/messages.js";
 export type {
   /** What `listTopics()` and `describeTopic()` return (the same as {@link TopicDescription}). */
   TopicDescription as TopicInfo,

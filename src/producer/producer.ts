@@ -36,6 +36,7 @@ import { Settlement, type DeliveryListener, type ErrorListener } from "./settlem
 import { Lifecycle } from "./state.js";
 
 export type { BulkAck, BulkEvent } from "./bulk.js";
+export type { TransportStats } from "../transport/messages.js";
 
 const NO_FUTURES: readonly EventFuture[] = [];
 
