@@ -12,6 +12,13 @@ const grpcStatusOf: Record<BrokerErrorCode, status> = {
   MALFORMED_BATCH: status.INVALID_ARGUMENT,
   INVALID_ARGUMENT: status.INVALID_ARGUMENT,
   STORAGE: status.INTERNAL,
+  // Stored events that fail their checksum or are missing: gRPC's name for it.
+  CORRUPT: status.DATA_LOSS,
+  QUOTA_EXCEEDED: status.RESOURCE_EXHAUSTED,
+  // A cursor commit from an instance that a newer one of the same consumer replaced.
+  FENCED: status.FAILED_PRECONDITION,
+  UNAUTHENTICATED: status.UNAUTHENTICATED,
+  PERMISSION_DENIED: status.PERMISSION_DENIED,
   UNAVAILABLE: status.UNAVAILABLE,
   UNKNOWN: status.UNKNOWN,
 };
@@ -23,6 +30,11 @@ export class BrokerFailure extends Error {
   get grpcStatus(): status {
     return grpcStatusOf[this.code];
   }
+}
+
+/** A refused request that a quota of `limits.ts` stopped; the message names the quota. */
+export function quotaExceeded(quota: string, limit: number, what: string): BrokerFailure {
+  return new BrokerFailure("QUOTA_EXCEEDED", `${what}: the quota ${quota} is ${limit}`);
 }
 
 /** Metadata key that carries the tributary error code next to the gRPC status. */

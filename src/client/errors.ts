@@ -42,6 +42,11 @@ export type BrokerErrorCode =
   | "MALFORMED_BATCH"
   | "INVALID_ARGUMENT"
   | "STORAGE"
+  | "CORRUPT"
+  | "QUOTA_EXCEEDED"
+  | "FENCED"
+  | "UNAUTHENTICATED"
+  | "PERMISSION_DENIED"
   | "UNAVAILABLE"
   | "UNKNOWN";
 
