@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { BrokerClient, type ReadStart } from "../transport/broker-client.js";
 import { iterateRecords } from "../wire/records.js";
-import { brokerUrl, intFlag, UsageError } from "./usage.js";
+import { brokerUrl, clientOptions, intFlag, UsageError } from "./usage.js";
 import { loadTopicSerializer } from "../client/topic-specs.js";
 
 /** `tributary consume TOPIC`: one JSON line per event on stdout. */
@@ -22,7 +22,7 @@ export async function consumeCommand(args: string[]): Promise<void> {
   let start: ReadStart;
   if (from === "earliest" || from === "latest") start = from;
   else start = { offset: intFlag("from", from, 0) };
-  const client = new BrokerClient(brokerUrl(values.broker));
+  const client = new BrokerClient(brokerUrl(values.broker), clientOptions());
   const info = await client.describeTopic(topic);
   const serializer = await loadTopicSerializer(info);
   const partitions = values.partition !== undefined ? [intFlag("partition", values.partition, 0)] : [...Array(info.partitions).keys()];

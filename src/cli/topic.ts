@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { BrokerClient } from "../transport/broker-client.js";
-import { brokerUrl, intFlag, UsageError } from "./usage.js";
+import { brokerUrl, clientOptions, intFlag, UsageError } from "./usage.js";
 import { toPluginSpecMsg } from "../client/topic-specs.js";
 
 /** `tributary topic create|list|describe|delete`. */
@@ -17,7 +17,7 @@ export async function topicCommand(args: string[]): Promise<void> {
     },
   });
   const [action, name] = positionals;
-  const client = new BrokerClient(brokerUrl(values.broker));
+  const client = new BrokerClient(brokerUrl(values.broker), clientOptions());
   try {
     switch (action) {
       case "create": {

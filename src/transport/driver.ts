@@ -3,7 +3,7 @@
  * with its first event ID. The tributary gRPC driver is the default; a JetStream driver
  * plugs in here without touching the producer.
  */
-import { appendError, BrokerClient, type AppendStream } from "./broker-client.js";
+import { appendError, BrokerClient, type AppendStream, type BrokerClientOptions } from "./broker-client.js";
 import { BrokerError } from "../client/errors.js";
 
 export interface OutgoingBatch {
@@ -35,15 +35,28 @@ export interface TransportDriver {
 export class TributaryDriver implements TransportDriver {
   private readonly client: BrokerClient;
   private stream: AppendStream | undefined;
+  /**
+   * ID of the topic as first described; every append carries it, so after the topic is
+   * deleted and created again this producer is refused (UNKNOWN_TOPIC) instead of
+   * writing into the new topic. Kept across reconnects on purpose.
+   */
+  private topicId: string | undefined;
 
-  constructor(url: string, private readonly topic: string, private readonly producerId: string) {
-    this.client = new BrokerClient(url);
+  constructor(url: string, private readonly topic: string, private readonly producerId: string, clientOptions?: BrokerClientOptions) {
+    this.client = new BrokerClient(url, clientOptions);
   }
 
   async connect(): Promise<void> {
     this.stream?.cancel();
     this.stream = undefined;
     await this.client.waitForReady(2000);
+    if (this.topicId === undefined) {
+      // A missing topic is reported by the appends themselves (UNKNOWN_TOPIC per batch).
+      this.topicId = await this.client.describeTopic(this.topic).then(
+        (info) => info.topicId ?? "",
+        (err: BrokerError) => (err.code === "UNAVAILABLE" ? Promise.reject(err) : undefined),
+      );
+    }
     this.stream = this.client.openAppendStream();
   }
 
@@ -57,6 +70,7 @@ export class TributaryDriver implements TransportDriver {
       batchSeq: batch.seq,
       count: batch.count,
       records: batch.records,
+      topicId: this.topicId ?? "",
     });
     const refused = appendError(res);
     if (refused) throw refused;
