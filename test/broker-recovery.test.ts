@@ -37,6 +37,7 @@ describe("broker recovery", () => {
     cleanups.push(() => removeDir(dir));
     // The repro of the issue: 9+ segments of 8 KiB, an older .log cut by 5 bytes, restart, read from earliest.
     let broker = await spawnChildBroker({ dir, segmentBytes: 8192 });
+    cleanups.push(broker.stop);
     let client = new BrokerClient(broker.url);
     await client.createTopic({ name: "g", partitions: 1 });
     const keys = await fill(client, "g", 80);
@@ -50,7 +51,7 @@ describe("broker recovery", () => {
 
     // A child process: a broker that spins must not take the test runner down with it.
     broker = await spawnChildBroker({ dir, segmentBytes: 8192 });
-    cleanups.push(() => broker.stop());
+    cleanups.push(broker.stop);
     client = new BrokerClient(broker.url);
     cleanups.push(() => client.close());
     const read = await readOutcome(client, "g", 0, "earliest", 5000);
