@@ -1,6 +1,7 @@
 /** A topic on disk: its metadata file, one partition log per partition, consumer cursors. */
 import { randomBytes } from "node:crypto";
 import path from "node:path";
+import { crc32 } from "node:zlib";
 import { writeFileAtomic } from "./atomic-file.js";
 import { CursorStore } from "./cursor-store.js";
 import { PartitionLog, type PartitionLogOptions } from "./partition-log.js";
@@ -29,6 +30,21 @@ export class TopicOpenError extends Error {}
 
 export const newTopicId = (): string => randomBytes(8).toString("hex");
 
+/**
+ * topic.json: the metadata plus a crc32 of its compact JSON, so a changed byte that still
+ * parses (inside a plugin's module name, say) takes the topic offline instead of
+ * changing what its producers run.
+ */
+function encodeMeta(meta: TopicMeta): string {
+  return JSON.stringify({ ...meta, crc32: crc32(JSON.stringify(meta)) }, null, 2);
+}
+
+function checksumProblem(parsed: Record<string, unknown>): string | undefined {
+  if (!("crc32" in parsed)) return undefined; // written by tributary 0.1
+  const { crc32: stored, ...meta } = parsed;
+  return stored === crc32(JSON.stringify(meta)) ? undefined : "fails its checksum";
+}
+
 const partitionDir = (dir: string, p: number): string => path.join(dir, `partition-${p}`);
 
 export class Topic {
@@ -46,7 +62,7 @@ export class Topic {
   static layOut(ctx: StorageContext, dir: string, meta: TopicMeta): void {
     ctx.io.mkdir(dir);
     for (let p = 0; p < meta.partitions; p++) ctx.io.mkdir(partitionDir(dir, p));
-    writeFileAtomic(ctx.io, path.join(dir, META_FILE), JSON.stringify(meta, null, 2));
+    writeFileAtomic(ctx.io, path.join(dir, META_FILE), encodeMeta(meta));
   }
 
   /**
@@ -79,13 +95,13 @@ export class Topic {
     } catch (err) {
       throw new TopicOpenError(`${file} is not valid JSON (${(err as Error).message})`);
     }
-    const problem = metaProblem(parsed, path.basename(dir));
+    const problem = metaProblem(parsed, path.basename(dir)) ?? checksumProblem(parsed as Record<string, unknown>);
     if (problem) throw new TopicOpenError(`${file}: ${problem}`);
-    const meta = parsed as TopicMeta;
+    const { crc32: _, ...meta } = parsed as TopicMeta & { crc32?: number };
     if (meta.id === undefined) {
       // Written by tributary 0.1, before topics had an identity.
       meta.id = newTopicId();
-      writeFileAtomic(ctx.io, file, JSON.stringify(meta, null, 2));
+      writeFileAtomic(ctx.io, file, encodeMeta(meta));
     }
     return meta;
   }
