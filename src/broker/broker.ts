@@ -68,10 +68,14 @@ export class Broker {
     };
     const at = (name: string): string => path.join(options.dir, name);
     this.dirs = { topics: at("topics"), staging: at("staging"), trash: at("trash"), quarantine: at("quarantine") };
+    const created = !io.exists(options.dir);
     io.mkdir(options.dir);
+    if (created) io.syncDir(path.dirname(path.resolve(options.dir)));
     this.unlock = lockDataDir(options.dir, logger);
     try {
       for (const d of [this.dirs.topics, this.dirs.staging, this.dirs.trash]) io.mkdir(d);
+      // topics/ must survive a power loss as surely as the topics in it.
+      io.syncDir(options.dir);
       // Leftovers of a create or delete that a crash interrupted.
       for (const d of [this.dirs.staging, this.dirs.trash]) for (const entry of io.readdir(d)) io.remove(path.join(d, entry));
       for (const name of io.readdir(this.dirs.topics)) {

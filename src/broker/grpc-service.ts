@@ -101,15 +101,17 @@ function append(broker: Broker, call: ServerDuplexStream<AppendRequest | Malform
       res = { batchSeq, partition, firstEventId: 0, count: 0, duplicate: false, error: { code: appendErrorCode(failure), message: failure.message } };
     }
     if (!durable && waiting === 0) return send(res);
-    // An earlier ack still waits for its fsync: queue behind it to keep the order.
+    // An earlier ack still waits for its fsync: queue behind it to keep the order. The
+    // outcome is taken at once, so a failed fsync is never an unhandled rejection while
+    // it waits its turn.
     waiting++;
-    const wait = durable ?? Promise.resolve();
+    const outcome = (durable ?? Promise.resolve()).then(
+      () => res,
+      (err: Error): AppendResponse => ({ ...res, firstEventId: 0, count: 0, error: { code: ErrorCode.STORAGE, message: `batch written but fsync failed, durability unknown: ${err.message}` } }),
+    );
     queue = queue
-      .then(() => wait)
-      .then(
-        () => send(res),
-        (err: Error) => send({ ...res, firstEventId: 0, count: 0, error: { code: ErrorCode.STORAGE, message: `batch written but fsync failed, durability unknown: ${err.message}` } }),
-      )
+      .then(() => outcome)
+      .then(send)
       .finally(() => waiting--);
   });
   call.on("end", () => void queue.then(() => !failed && call.end()));

@@ -373,9 +373,9 @@ export class PartitionLog {
   private recover(): void {
     const { io, logger } = this.ctx;
     io.mkdir(this.dir);
-    const files = io.readdir(this.dir);
     const basesOf = (ext: string): number[] =>
-      files
+      io
+        .readdir(this.dir)
         .filter((f) => f.length === 24 && f.endsWith(ext) && /^\d{20}$/.test(f.slice(0, 20)))
         .map((f) => Number(f.slice(0, 20)))
         .sort((a, b) => a - b);
