@@ -51,7 +51,7 @@ export const DEFAULT_LIMITS: Readonly<BrokerLimits> = Object.freeze({
   maxConsumersPerTopic: 1000,
   maxConsumerNameBytes: 255,
   maxOpenSegmentFiles: 64,
-  readStreamBufferBytes: 1024 * 1024,
+  readStreamBufferBytes: 256 * 1024,
   dedupeWindow: 1024,
   maxProducersPerPartition: 1024,
   // A producer re-sends only within its delivery timeout (30 s by default): ten minutes

@@ -6,8 +6,9 @@
  * a client that never reads lets them pile up (16 MiB a stream). Here every message's
  * bytes count until grpc-js reports it written to the connection; past
  * `readStreamBufferBytes` the stream stops reading the log, drops what it read, waits,
- * and reads again from where it stopped. A stream thus holds at most about that budget
- * plus one message, whatever its client does.
+ * and reads again from where it stopped. A stream thus holds about that budget (times
+ * the copies grpc-js makes while it serializes) plus one batch while reading it,
+ * whatever its client does.
  */
 import type { ServerWritableStream } from "@grpc/grpc-js";
 import type { Broker } from "./broker.js";
@@ -16,8 +17,8 @@ import type { PartitionLog } from "./partition-log.js";
 import { recordOffset, recordsWithin } from "../wire/records.js";
 import type { ReadRequest, ReadResponse } from "../wire/protocol.js";
 
-/** Most record bytes in one Read response (at least one record). */
-const MESSAGE_BYTES = 256 * 1024;
+/** Most record bytes in one Read response (at least one record): a few fit in the send budget. */
+const MESSAGE_BYTES = 128 * 1024;
 
 type ReadCall = ServerWritableStream<ReadRequest, ReadResponse>;
 
@@ -103,7 +104,11 @@ export async function serveRead(broker: Broker, call: ReadCall, signal: AbortSig
         if (budget.full || signal.aborted) break send;
         const n = Math.min(recordsWithin(records, count, MESSAGE_BYTES), remaining);
         const end = recordOffset(records, n);
-        budget.write({ partition: req.partition, firstEventId, count: n, timestampMs: chunk.timestampMs, records: records.subarray(0, end) });
+        const piece = records.subarray(0, end);
+        // A piece of a large batch is copied: a view would keep the whole batch in memory
+        // for as long as the piece waits to be sent.
+        const bytes = piece.buffer.byteLength > 2 * piece.byteLength ? Buffer.from(piece) : piece;
+        budget.write({ partition: req.partition, firstEventId, count: n, timestampMs: chunk.timestampMs, records: bytes });
         firstEventId += n;
         count -= n;
         remaining -= n;
