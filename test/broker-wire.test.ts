@@ -73,6 +73,19 @@ describe("strict decoding", () => {
     expect(await callRead(raw, encode("ReadRequest", { topic: "fz", timestampMs: -5 }))).toMatchObject({ ...invalid, details: expect.stringContaining("-5 is not a time") });
   });
 
+  it("refuses a topic whose plugins would load from data: or http(s): URLs", async () => {
+    const code = "data:text/javascript,import('node:fs').then((fs)=>fs.writeFileSync('/tmp/pwned',''))";
+    for (const module of [code, "https://evil.example/x.js", "HTTP://evil.example/x.js", "blob:nodedata:1"]) {
+      const out = await callUnary(raw, "createTopic", encode("CreateTopicRequest", { name: "hostile", partitions: 1, serializer: { module, exportName: "default" } }));
+      expect(out).toMatchObject({ ...invalid, details: expect.stringMatching(/serializer module .* scheme; plugins load from package names, paths and file: URLs only/) });
+    }
+    await expect(client.describeTopic("hostile")).rejects.toMatchObject({ code: "UNKNOWN_TOPIC" });
+    for (const module of ["json", "@acme/plugins", "./energy.js", "file:///srv/plugins/energy.js", "C:\\plugins\\energy.js"]) {
+      const out = await callUnary(raw, "createTopic", encode("CreateTopicRequest", { name: `ok-${module.length}`, partitions: 1, validator: { module, exportName: "default" } }));
+      expect(out.code).toBe(grpc.status.OK);
+    }
+  });
+
   it("ends an Append stream at a malformed request, after the acks of the batches before it", async () => {
     const good = encode("AppendRequest", { topic: "fz", partition: 1, producerId: "w", batchSeq: 1, count: 1, records: batch("g", 1) });
     const out = await callAppend(raw, [good, Buffer.from([0xff, 0xff]), good]);

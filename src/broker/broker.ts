@@ -15,6 +15,7 @@ import { BrokerFailure, quotaExceeded } from "./failures.js";
 import { consumerNameProblem, FSYNC_POLICIES, resolveLimits, STORAGE_DEFAULTS, topicNameProblem, type BrokerLimits, type FsyncPolicy } from "./limits.js";
 import { stderrLogger, type BrokerLogger } from "./logger.js";
 import type { AppendResult, PartitionLog, PartitionLogOptions } from "./partition-log.js";
+import { pluginSpecProblem } from "./plugin-specs.js";
 import type { StorageContext } from "./segment.js";
 import { nodeStorageIO, type StorageIO } from "./storage-io.js";
 import { newTopicId, Topic, TopicOpenError, type TopicMeta } from "./topic.js";
@@ -100,13 +101,8 @@ export class Broker {
       );
     }
     for (const [kind, spec] of [["validator", req.validator], ["partitionSelector", req.partitionSelector], ["serializer", req.serializer]] as const) {
-      if (spec?.configJson) {
-        try {
-          JSON.parse(spec.configJson);
-        } catch {
-          throw new BrokerFailure("INVALID_ARGUMENT", `${kind} config is not valid JSON`);
-        }
-      }
+      const specProblem = pluginSpecProblem(kind, spec);
+      if (specProblem) throw new BrokerFailure("INVALID_ARGUMENT", specProblem);
     }
     const topicCount = this.topics.size + this.offline.size - (this.offline.has(req.name) ? 1 : 0);
     if (topicCount >= this.limits.maxTopics) throw quotaExceeded("maxTopics", this.limits.maxTopics, `the broker has ${topicCount} topics`);
