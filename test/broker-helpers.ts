@@ -4,13 +4,20 @@ import path from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
 import { BrokerClient } from "../dist/src/transport/broker-client.js";
 import { encodeRecords, iterateRecords } from "../dist/src/wire/records.js";
-import { bytes, ROOT, text } from "./helpers.js";
+import { bytes, ROOT, testBroker, text } from "./helpers.js";
 
 /** `n` records with metadata {"k":"<prefix>-<i>"} and `dataSize` bytes of data each. */
 export function batch(prefix: string, n: number, dataSize = 0): Uint8Array {
   return encodeRecords(
     Array.from({ length: n }, (_, i) => ({ metadata: bytes(JSON.stringify({ k: `${prefix}-${i}` })), data: new Uint8Array(dataSize).fill(i % 256) })),
   );
+}
+
+/** A broker over `dir` in this process and a client of it; `close()` ends both (to restart on the same directory). */
+export async function session(dir: string, options: Parameters<typeof testBroker>[1] = {}) {
+  const broker = await testBroker(dir, options);
+  const client = new BrokerClient(broker.url);
+  return { broker, client, close: async (): Promise<void> => (client.close(), broker.close()) };
 }
 
 /** Rejects when `promise` has not settled within `ms`: nothing in these suites may hang. */

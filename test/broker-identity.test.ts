@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Driver } from "../dist/src/index.js";
 import { startBroker } from "../dist/src/broker/index.js";
 import { BrokerClient, appendError } from "../dist/src/transport/broker-client.js";
-import { batch, captureLogger, readOutcome, spawnChildBroker } from "./broker-helpers.js";
+import { batch, captureLogger, readOutcome, session, spawnChildBroker } from "./broker-helpers.js";
 import { removeDir, tempDir, testBroker } from "./helpers.js";
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
@@ -91,8 +91,8 @@ describe("broker identities", () => {
   it("fences the cursor commits of a consumer instance that a newer one replaced (defect 11)", async () => {
     const dir = tempDir();
     cleanups.push(() => removeDir(dir));
-    let broker = await testBroker(dir);
-    let client = new BrokerClient(broker.url);
+    const first = await session(dir);
+    let client = first.client;
     await client.createTopic({ name: "cur", partitions: 2 });
     // Without claims, commits work as before (clients that know no generations).
     await client.commitCursor("cur", "legacy", 0, 5);
@@ -114,12 +114,11 @@ describe("broker identities", () => {
     // Generations are per partition: an instance over other partitions is not fenced.
     const other = await client.claimCursor("cur", "c", 1);
     await client.commitCursor("cur", "c", 1, 3, other.generation);
-    client.close();
-    await broker.close();
+    await first.close();
 
-    broker = await testBroker(dir);
-    client = new BrokerClient(broker.url);
-    cleanups.push(() => broker.close(), () => client.close());
+    const second = await session(dir);
+    cleanups.push(second.close);
+    client = second.client;
     expect(await client.claimCursor("cur", "c", 0)).toEqual({ nextOffset: 20_100, generation: b.generation + 1 });
     await expect(client.commitCursor("cur", "c", 0, 1, b.generation)).rejects.toMatchObject({ code: "FENCED" });
   });

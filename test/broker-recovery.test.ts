@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { BrokerClient } from "../dist/src/transport/broker-client.js";
-import { batch, captureLogger, readOutcome, spawnChildBroker, within } from "./broker-helpers.js";
+import { batch, captureLogger, readOutcome, session, spawnChildBroker, within } from "./broker-helpers.js";
 import { removeDir, tempDir, testBroker } from "./helpers.js";
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
@@ -72,20 +72,17 @@ describe("broker recovery", () => {
   it("never serves a batch whose bytes changed in an older segment: CORRUPT for it, the rest intact (defect 3)", async () => {
     const dir = tempDir();
     cleanups.push(() => removeDir(dir));
-    let broker = await testBroker(dir, { segmentBytes: 8192 });
-    let client = new BrokerClient(broker.url);
-    await client.createTopic({ name: "f", partitions: 1 });
-    const keys = await fill(client, "f", 30);
-    client.close();
-    await broker.close();
+    const first = await session(dir, { segmentBytes: 8192 });
+    await first.client.createTopic({ name: "f", partitions: 1 });
+    const keys = await fill(first.client, "f", 30);
+    await first.close();
     const older = segmentsOf(dir, "f")[1]!;
     const bytes = fs.readFileSync(older);
     bytes[200] ^= 0xff; // inside the first batch's records: its header and the index still agree
     fs.writeFileSync(older, bytes);
 
-    broker = await testBroker(dir, { segmentBytes: 8192, logger: captureLogger().logger });
-    client = new BrokerClient(broker.url);
-    cleanups.push(() => broker.close(), () => client.close());
+    const { client, close } = await session(dir, { segmentBytes: 8192, logger: captureLogger().logger });
+    cleanups.push(close);
     const read = await readOutcome(client, "f", 0);
     const base = Number(path.basename(older, ".log"));
     expect(read.error).toMatchObject({ code: "CORRUPT", message: expect.stringContaining(`events ${base} to ${base + 9}`) });
@@ -97,12 +94,10 @@ describe("broker recovery", () => {
   it("keeps the valid batches behind damage in the active segment and logs what recovery cut (defect 3)", async () => {
     const dir = tempDir();
     cleanups.push(() => removeDir(dir));
-    let broker = await testBroker(dir);
-    let client = new BrokerClient(broker.url);
-    await client.createTopic({ name: "a", partitions: 1 });
-    const keys = await fill(client, "a", 5);
-    client.close();
-    await broker.close();
+    const first = await session(dir);
+    await first.client.createTopic({ name: "a", partitions: 1 });
+    const keys = await fill(first.client, "a", 5);
+    await first.close();
     const [active] = segmentsOf(dir, "a");
     const bytes = fs.readFileSync(active!);
     const frame = Math.floor(bytes.byteLength / 5);
@@ -110,14 +105,13 @@ describe("broker recovery", () => {
     fs.writeFileSync(active!, bytes);
 
     const { lines, logger } = captureLogger();
-    broker = await testBroker(dir, { logger });
-    client = new BrokerClient(broker.url);
-    cleanups.push(() => broker.close(), () => client.close());
+    const { client, close } = await session(dir, { logger });
+    cleanups.push(close);
     expect(lines.join("\n")).toMatch(/damaged bytes at .*\.log:\d+; events 10 to 19 are lost/);
     expect((await client.describeTopic("a")).partitionInfo[0]!.nextOffset).toBe(50);
-    const first = await readOutcome(client, "a", 0);
-    expect(first.events.map((e) => e.metadata)).toEqual(keys.slice(0, 10));
-    expect(first.error).toMatchObject({ code: "CORRUPT", message: expect.stringContaining("resume at offset 20") });
+    const head = await readOutcome(client, "a", 0);
+    expect(head.events.map((e) => e.metadata)).toEqual(keys.slice(0, 10));
+    expect(head.error).toMatchObject({ code: "CORRUPT", message: expect.stringContaining("resume at offset 20") });
     expect((await readOutcome(client, "a", 0, { offset: 20 })).events.map((e) => e.metadata)).toEqual(keys.slice(20));
     // New events go after the kept ones: no ID of a stored event is given out again.
     const ack = await client.openAppendStream().append({ topic: "a", partition: 0, producerId: "q", batchSeq: 0, count: 1, records: batch("new", 1) });
@@ -138,23 +132,20 @@ describe("broker recovery", () => {
   it("leaves a topic with unreadable metadata offline, serves the others, and survives damaged cursor files (defect 5)", async () => {
     const dir = tempDir();
     cleanups.push(() => removeDir(dir));
-    let broker = await testBroker(dir);
-    let client = new BrokerClient(broker.url);
-    for (const name of ["bad", "good", "cur"]) await client.createTopic({ name, partitions: 1 });
-    const goodKeys = await fill(client, "good", 2);
-    await fill(client, "cur", 1);
-    await client.commitCursor("cur", "c1", 0, 5);
-    client.close();
-    await broker.close();
+    const first = await session(dir);
+    for (const name of ["bad", "good", "cur"]) await first.client.createTopic({ name, partitions: 1 });
+    const goodKeys = await fill(first.client, "good", 2);
+    await fill(first.client, "cur", 1);
+    await first.client.commitCursor("cur", "c1", 0, 5);
+    await first.close();
     fs.writeFileSync(path.join(dir, "topics/bad/topic.json"), "");
     for (const f of fs.readdirSync(path.join(dir, "topics/cur")).filter((f) => f.startsWith("cursors."))) {
       fs.writeFileSync(path.join(dir, "topics/cur", f), "{\"c1\": {\"0\": 5");
     }
 
     const { lines, logger } = captureLogger();
-    broker = await testBroker(dir, { logger });
-    client = new BrokerClient(broker.url);
-    cleanups.push(() => broker.close(), () => client.close());
+    const { client, close } = await session(dir, { logger });
+    cleanups.push(close);
     expect((await client.listTopics()).map((t) => t.name)).toEqual(["cur", "good"]);
     await expect(client.describeTopic("bad")).rejects.toMatchObject({ code: "UNKNOWN_TOPIC", message: expect.stringContaining("offline") });
     expect(lines.join("\n")).toMatch(/topic 'bad' is offline: .*topic\.json is not valid JSON/);
@@ -167,17 +158,14 @@ describe("broker recovery", () => {
   it("does not bring old data back when a topic whose topic.json was deleted is created again (defect 5)", async () => {
     const dir = tempDir();
     cleanups.push(() => removeDir(dir));
-    let broker = await testBroker(dir);
-    let client = new BrokerClient(broker.url);
-    await client.createTopic({ name: "re", partitions: 1 });
-    await fill(client, "re", 3);
-    client.close();
-    await broker.close();
+    const first = await session(dir);
+    await first.client.createTopic({ name: "re", partitions: 1 });
+    await fill(first.client, "re", 3);
+    await first.close();
     fs.rmSync(path.join(dir, "topics/re/topic.json"));
 
-    broker = await testBroker(dir, { logger: captureLogger().logger });
-    client = new BrokerClient(broker.url);
-    cleanups.push(() => broker.close(), () => client.close());
+    const { client, close } = await session(dir, { logger: captureLogger().logger });
+    cleanups.push(close);
     const info = await client.createTopic({ name: "re", partitions: 2 });
     expect(info.partitionInfo.map((p) => p.nextOffset)).toEqual([0, 0]);
     expect((await readOutcome(client, "re", 0)).events).toEqual([]);
