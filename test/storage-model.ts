@@ -25,8 +25,11 @@ const eio = (what: string): Error => Object.assign(new Error(`EIO: simulated pow
 
 export class ModelIO implements StorageIO {
   faults: Faults = {};
-  /** Longest fdatasync seen (ms): bounds the interval policy's window. */
+  /** Longest fdatasync seen (ms): part of the interval policy's window. */
   maxSyncMs = 0;
+  /** Longest time between two fdatasyncs of a partition's segments starting (ms): the rest of that window. */
+  maxSyncGapMs = 0;
+  private readonly lastSyncStart = new Map<string, number>();
   private bootIdValue = "boot-1";
   private crashed = false;
   private readonly fdPath = new Map<number, string>();
@@ -39,6 +42,9 @@ export class ModelIO implements StorageIO {
 
   crash(): void {
     this.crashed = true;
+    // The gap still open when the power goes counts like the ones that closed.
+    const now = performance.now();
+    for (const started of this.lastSyncStart.values()) this.maxSyncGapMs = Math.max(this.maxSyncGapMs, now - started);
   }
 
   get isCrashed(): boolean {
@@ -123,6 +129,12 @@ export class ModelIO implements StorageIO {
     if (this.crashed) return void setImmediate(() => callback(eio(`fdatasync ${file}`)));
     const size = nodeStorageIO.size(fd);
     const started = performance.now();
+    if (file.endsWith(".log")) {
+      const partition = path.dirname(file);
+      const previous = this.lastSyncStart.get(partition);
+      if (previous !== undefined) this.maxSyncGapMs = Math.max(this.maxSyncGapMs, started - previous);
+      this.lastSyncStart.set(partition, started);
+    }
     nodeStorageIO.datasync(fd, (err) => {
       this.maxSyncMs = Math.max(this.maxSyncMs, performance.now() - started);
       // A sync that completes after the power went out never completed.

@@ -6,7 +6,6 @@
  * Damage never stops a read silently or forever: a read reaching damaged or missing
  * events fails with CORRUPT, naming the range and the offset where reading can resume.
  */
-import fs from "node:fs";
 import path from "node:path";
 import { DedupeTable, type DedupeBounds } from "./dedupe-table.js";
 import { BrokerFailure } from "./failures.js";
@@ -379,7 +378,8 @@ export class PartitionLog {
         .filter((f) => f.length === 24 && f.endsWith(ext) && /^\d{20}$/.test(f.slice(0, 20)))
         .map((f) => Number(f.slice(0, 20)))
         .sort((a, b) => a - b);
-    const bases = this.dropEmptySegments(basesOf(".log"));
+    // Empty segments stay: a segment's base is a floor for the IDs still to come.
+    const bases = basesOf(".log");
     const lastBase = bases.length > 0 ? bases[bases.length - 1]! : -1;
     // An index whose segment file is gone still says which IDs that segment held: past
     // the last segment, those IDs must not be given out again.
@@ -404,26 +404,6 @@ export class PartitionLog {
     this.lastTimestamp = Math.max(0, ...this.segments.map((s) => s.timestamps[s.timestamps.length - 1] ?? 0));
     this.skipIdsLostWithThePower();
     this.recoverDedupe(recovered);
-  }
-
-  /** Empty segment files carry nothing; one left behind by a failed roll must not claim IDs. */
-  private dropEmptySegments(bases: number[]): number[] {
-    const { io } = this.ctx;
-    return bases.filter((base, i) => {
-      if (bases.length === 1) return true;
-      const file = path.join(this.dir, `${String(base).padStart(20, "0")}.log`);
-      const fd = io.open(file, fs.constants.O_RDONLY);
-      let size: number;
-      try {
-        size = io.size(fd);
-      } finally {
-        io.close(fd);
-      }
-      if (size > 0 || (i === 0 && bases.length === 1)) return true;
-      io.remove(file);
-      io.remove(file.replace(/\.log$/, ".idx"));
-      return false;
-    });
   }
 
   private findHoles(): void {
