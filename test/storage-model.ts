@@ -27,10 +27,15 @@ export class ModelIO implements StorageIO {
   faults: Faults = {};
   /** Longest fdatasync seen (ms): part of the interval policy's window. */
   maxSyncMs = 0;
-  /** Longest time between two fdatasyncs of a partition's segments starting (ms): the rest of that window. */
+  /**
+   * Longest time between two fdatasyncs of a partition's segments starting (ms), up to
+   * the power loss: the rest of that window.
+   */
   maxSyncGapMs = 0;
   private readonly lastSyncStart = new Map<string, number>();
   private bootIdValue = "boot-1";
+  /** Set once the power went out: measurements stop there. */
+  private lostPower = false;
   private crashed = false;
   private readonly fdPath = new Map<number, string>();
   /** File → bytes covered by its last completed fdatasync (files touched since recording began). */
@@ -42,6 +47,7 @@ export class ModelIO implements StorageIO {
 
   crash(): void {
     this.crashed = true;
+    this.lostPower = true;
     // The gap still open when the power goes counts like the ones that closed.
     const now = performance.now();
     for (const started of this.lastSyncStart.values()) this.maxSyncGapMs = Math.max(this.maxSyncGapMs, now - started);
@@ -73,6 +79,7 @@ export class ModelIO implements StorageIO {
     this.volatile.clear();
     this.before.clear();
     this.fdPath.clear();
+    this.lastSyncStart.clear();
     this.crashed = false;
     this.bootIdValue = `boot-${Number(this.bootIdValue.slice(5)) + 1}`;
     return { truncated, removed };
@@ -129,7 +136,7 @@ export class ModelIO implements StorageIO {
     if (this.crashed) return void setImmediate(() => callback(eio(`fdatasync ${file}`)));
     const size = nodeStorageIO.size(fd);
     const started = performance.now();
-    if (file.endsWith(".log")) {
+    if (/\d{20}\.log$/.test(file) && !this.crashed && !this.lostPower) {
       const partition = path.dirname(file);
       const previous = this.lastSyncStart.get(partition);
       if (previous !== undefined) this.maxSyncGapMs = Math.max(this.maxSyncGapMs, started - previous);
