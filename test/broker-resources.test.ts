@@ -63,7 +63,10 @@ describe("broker resources", () => {
     const follows = Array.from({ length: 3 }, () => client.read({ topic: "q1", partition: 0, start: "latest", follow: true }));
     const iterators = follows.map((f) => f[Symbol.asyncIterator]());
     const pending = iterators.map((it) => it.next().catch(() => undefined));
-    await sleep(200);
+    const followers = broker.broker.partition("q1", 0);
+    await within(5000, "3 follow reads waiting", (async () => {
+      while (followers.waiting < 3) await sleep(20);
+    })());
     const fourth = await readOutcome(client, "q1", 1, "earliest", 2000);
     expect(fourth.error).toMatchObject({ code: "QUOTA_EXCEEDED", message: expect.stringContaining("maxOpenStreams is 3") });
     const append = client.openAppendStream();
