@@ -13,6 +13,7 @@ import { BrokerError, ClosedError, InvalidArgumentError } from "../core/errors.j
 import { loggerProblem, stderrLogger, type Logger } from "../core/logger.js";
 import type { PipelineSpecs, TopicDescription } from "../core/types.js";
 import type { LogDriver } from "../drivers/contract.js";
+import type { TributaryConnectOptions } from "../drivers/tributary/options.js";
 import { connectDriver } from "../drivers/registry.js";
 import type { PluginKind, PluginSpecInput } from "../pipeline/contracts.js";
 import { loadPipeline } from "../pipeline/loader.js";
@@ -61,6 +62,8 @@ export interface ConnectOptions {
   logger?: Logger;
   /** Export the producers' metrics to this prom-client registry (see README "Metrics"). */
   metrics?: { registry: Registry };
+  /** For `tributary://` and `tributarys://` URLs: a bearer token and TLS settings. */
+  tributary?: TributaryConnectOptions;
 }
 
 /** What became of the events of every producer when a driver closed. */
@@ -126,7 +129,7 @@ export class Driver implements AsyncDisposable {
   static async connect(url: string, options: ConnectOptions = {}): Promise<Driver> {
     const policy = pluginPolicy(options.plugins);
     const logger = checkedLogger(options.logger);
-    const connecting = connectDriver(url, { timeoutMs: options.timeoutMs, logger });
+    const connecting = connectDriver(url, { timeoutMs: options.timeoutMs, logger, tributary: options.tributary });
     // An abandoned connection is closed once it completes.
     if (options.signal) {
       connecting.then(
