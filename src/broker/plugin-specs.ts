@@ -10,7 +10,8 @@ import type { PluginSpecMsg } from "../protocol/protocol.js";
 
 /** A URL scheme: two characters at least, so a Windows drive letter ("C:\…") is not one. */
 const SCHEME = /^([a-z][a-z0-9+.-]+):/i;
-const ALLOWED_SCHEMES = new Set(["file", "node"]);
+// Not node: a Node.js built-in module (node:child_process) is never a plugin.
+const ALLOWED_SCHEMES = new Set(["file"]);
 
 /** Why a plugin spec is refused, or undefined. */
 export function pluginSpecProblem(kind: string, spec: PluginSpecMsg | undefined): string | undefined {
