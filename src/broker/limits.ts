@@ -54,7 +54,9 @@ export const DEFAULT_LIMITS: Readonly<BrokerLimits> = Object.freeze({
   maxProducersPerPartition: 1024,
   // A producer re-sends only within its delivery timeout (30 s by default): ten minutes
   // of silence means it is gone, or it is a new incarnation with a new ID.
-  producerIdleMs: 10 * 60_000,
+  // A day: a producer with a write-ahead log re-sends, after a crash, the batches the log
+  // may have stored without acknowledging; they are recognised if it restarts within this.
+  producerIdleMs: 24 * 60 * 60_000,
 });
 
 /** Checks and merges limits given by a caller; throws a RangeError naming a bad key. */
