@@ -34,7 +34,7 @@ const RULES: Record<Layer, { static: Layer[]; dynamic?: Layer[]; packages: strin
   producer: { static: ["core", "pipeline", "drivers", "transport"], packages: [] },
   consumer: { static: ["core", "pipeline", "drivers"], packages: [] },
   client: { static: ["core", "pipeline", "drivers", "producer", "consumer"], dynamic: ["broker"], packages: ["prom-client"] },
-  broker: { static: ["core", "protocol"], packages: ["@grpc/grpc-js"] },
+  broker: { static: ["core", "protocol"], packages: ["@grpc/grpc-js", "prom-client"] },
   cli: { static: ["core", "pipeline", "drivers", "client", "broker"], packages: [] },
   index: { static: ["core", "pipeline", "drivers", "producer", "consumer", "client"], packages: [] },
   internal: { static: ["index", "core", "protocol", "pipeline", "drivers", "transport", "producer", "consumer", "client"], packages: [] },

@@ -211,6 +211,16 @@ export class Broker {
     return { nextOffset: state?.offset, generation: state?.generation ?? 0 };
   }
 
+  /** The topics being served (metrics). */
+  servedTopics(): IterableIterator<Topic> {
+    return this.topics.values();
+  }
+
+  /** Topics left offline because their metadata could not be read (metrics). */
+  get offlineTopics(): number {
+    return this.offline.size;
+  }
+
   close(): void {
     for (const topic of this.topics.values()) {
       try {

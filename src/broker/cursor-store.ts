@@ -90,6 +90,13 @@ export class CursorStore {
     return this.store(consumer, partition, { offset, generation });
   }
 
+  /** Every stored cursor: consumer name, partition, next offset (metrics). */
+  *entries(): Generator<{ consumer: string; partition: number; offset: number }> {
+    for (const [consumer, states] of this.cursors) {
+      for (const [partition, state] of states) if (state.offset !== undefined) yield { consumer, partition, offset: state.offset };
+    }
+  }
+
   /** Consumer names with a stored cursor. */
   get consumerCount(): number {
     return this.cursors.size;

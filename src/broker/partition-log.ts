@@ -67,6 +67,8 @@ export class PartitionLog {
   private syncQueued: Promise<void> | undefined;
   /** Set when a write or an fsync failed: the log refuses appends until a restart. */
   private failure: Error | undefined;
+  /** Batches, events and record bytes appended since the broker started (metrics). */
+  readonly appended = { batches: 0, events: 0, bytes: 0 };
   private closed = false;
 
   private constructor(
@@ -151,6 +153,9 @@ export class PartitionLog {
     this.nextId += count;
     this.lastTimestamp = timestampMs;
     this.dirty = true;
+    this.appended.batches++;
+    this.appended.events += count;
+    this.appended.bytes += records.byteLength;
     if (producerId) this.dedupe.remember(producerId, batchSeq, first, count, now);
     this.wakeReaders();
     return { firstEventId: first, count, duplicate: false, durable: this.durableUpTo(this.nextId) };

@@ -3,6 +3,8 @@ import grpc from "@grpc/grpc-js";
 import { Authenticator, type AuthConfig } from "./auth.js";
 import { Broker, type BrokerOptions } from "./broker.js";
 import { brokerHandlers } from "./grpc-service.js";
+import { BrokerMetrics, serveMetrics, timedStorageIO } from "./metrics.js";
+import { nodeStorageIO } from "./storage-io.js";
 import { brokerService } from "../protocol/protocol.js";
 import { GRPC_CHANNEL_OPTIONS } from "../protocol/channel-options.js";
 
@@ -28,6 +30,11 @@ export interface StartBrokerOptions extends BrokerOptions {
    * unless set: anyone reaching the port could read, write and delete every topic.
    */
   insecure?: boolean;
+  /**
+   * Serve the broker's Prometheus metrics on `GET /metrics` of this port (0: a free one),
+   * on the same host. Default: no metrics endpoint.
+   */
+  metricsPort?: number;
 }
 
 /** A broker serving gRPC in this process. */
@@ -38,6 +45,8 @@ export interface RunningBroker {
   readonly url: string;
   readonly port: number;
   readonly broker: Broker;
+  /** `http://host:port/metrics` when `metricsPort` was given. */
+  readonly metricsUrl: string | undefined;
   /** Stops accepting calls, ends open streams, syncs and closes every log. */
   close(): Promise<void>;
 }
@@ -81,7 +90,9 @@ export async function startBroker(options: StartBrokerOptions): Promise<RunningB
         options.tls.ca !== undefined,
       )
     : grpc.ServerCredentials.createInsecure();
-  const broker = new Broker(options);
+  const metrics = options.metricsPort === undefined ? undefined : new BrokerMetrics();
+  const broker = new Broker(metrics ? { ...options, io: timedStorageIO(options.io ?? nodeStorageIO, metrics.fsync) } : options);
+  metrics?.attach(broker);
   const server = new grpc.Server({ ...GRPC_CHANNEL_OPTIONS });
   server.addService(brokerService, brokerHandlers(broker, { auth }));
   const bracketed = host.includes(":") ? `[${host}]` : host;
@@ -96,12 +107,23 @@ export async function startBroker(options: StartBrokerOptions): Promise<RunningB
     throw err;
   }
   const address = `${bracketed}:${port}`;
+  let http: Awaited<ReturnType<typeof serveMetrics>> | undefined;
+  if (metrics) {
+    try {
+      http = await serveMetrics(metrics, host, options.metricsPort!);
+    } catch (err) {
+      server.forceShutdown();
+      broker.close();
+      throw err;
+    }
+  }
   let closing: Promise<void> | undefined;
   return {
     address,
     url: `${options.tls ? "tributarys" : "tributary"}://${address}`,
     port,
     broker,
+    metricsUrl: http && `http://${bracketed}:${http.port}/metrics`,
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
         // Streams in follow mode never end by themselves: force after a short grace period.
@@ -110,6 +132,8 @@ export async function startBroker(options: StartBrokerOptions): Promise<RunningB
           clearTimeout(force);
           resolve();
         });
-      }).then(() => broker.close())),
+      })
+        .then(() => http?.close())
+        .then(() => broker.close())),
   };
 }
