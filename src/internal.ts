@@ -30,3 +30,4 @@ export { WriteAheadLog, type WalBatch, type WalFsync } from "./transport/wal/wal
 export { claimWal, walDirOf, type WalMeta } from "./transport/wal/wal-claim.js";
 export * from "./transport/wal/wal-format.js";
 export { transportThreads, transportWorker } from "./transport/transport-host.js";
+export { fnv1a32 } from "./pipeline/builtins/key-hash-selector.js";

@@ -47,6 +47,10 @@ export interface ConsumedEvent {
   readonly metadata: unknown;
   /** The event's bytes: a view into the received frame, not a copy. */
   readonly data: Uint8Array;
+  /** The key it was pushed with, if any. */
+  readonly key: string | undefined;
+  /** The headers it was pushed with, if any. */
+  readonly headers: Readonly<Record<string, string>> | undefined;
   /**
    * Marks this event and every earlier one of its partition as processed. Resolves once
    * the broker stored a cursor covering it; rejects with the BrokerError of that commit.
@@ -78,6 +82,8 @@ class Event implements ConsumedEvent {
     readonly timestamp: number,
     readonly metadata: unknown,
     readonly data: Uint8Array,
+    readonly key: string | undefined,
+    readonly headers: Readonly<Record<string, string>> | undefined,
     committer: CursorCommitter,
   ) {
     this.#committer = committer;
@@ -309,7 +315,7 @@ export class Consumer implements AsyncIterable<ConsumedEvent> {
         if (out.length > 0) break;
         throw this.#failure!.error;
       }
-      out.push(new Event(batch.partition, id, timestamp, metadata, record.data, this.#committer));
+      out.push(new Event(batch.partition, id, timestamp, metadata, record.data, record.key, record.headers, this.#committer));
     }
     if (this.#buffered < this.#maxBuffered) this.#wakeAll(this.#spaceWaiters);
     return out;

@@ -32,8 +32,13 @@ export type EventData = ArrayBufferView | ArrayBuffer | readonly (ArrayBufferVie
 export interface PushOptions {
   /** Explicit partition; overrides the topic's partition selector. */
   partition?: number;
-  /** Key handed to the partition selector (`key-hash` hashes it). */
+  /**
+   * The event's key: stored with the event (consumers see it as `key`) and handed to the
+   * partition selector (`key-hash` and `murmur2` hash it).
+   */
   key?: string;
+  /** Headers stored with the event: names and values, both strings (consumers see them as `headers`). */
+  headers?: Readonly<Record<string, string>>;
   /**
    * Called once with the event's outcome: `(undefined, id, partition)` when acknowledged,
    * `(error, undefined, partition)` when it failed (partition -1 if none was chosen). No

@@ -15,6 +15,13 @@ const EXPENSIVE_NS = 20_000;
 /** Measured chunks per path. */
 const SAMPLES = 6;
 /**
+ * Measured chunks per path for a pipeline that is clearly expensive: fewer, because
+ * every inline probe costs a chunk's worth of that work on the main thread, but more than
+ * two, because noise (preemption, GC) only ever inflates a sample and the lowest one
+ * is kept.
+ */
+const EXPENSIVE_SAMPLES = 4;
+/**
  * The pool wins only when the pipeline costs several times the hand-over: a crossing is
  * paid twice (clone on the main thread, deserialize in the worker), and the pool's
  * threads compete for cores with the transport thread and the broker. On the 2-core
@@ -71,7 +78,7 @@ export class AutoPlacement {
     // A pipeline this slow is not a JIT artefact: stop warming up, decide soon.
     if (placement === "inline" && ns > EXPENSIVE_NS) this.expensive = true;
     if (this.warmUpChunks >= 0 && probe >= this.warmUpChunks) (placement === "inline" ? this.inlineNs : this.poolNs).push(ns);
-    const samples = this.expensive ? 2 : SAMPLES;
+    const samples = this.expensive ? EXPENSIVE_SAMPLES : SAMPLES;
     if (this.inlineNs.length >= samples && this.poolNs.length >= samples && !this.decided) {
       const { inlineNsPerEvent, poolNsPerEvent } = this.measured;
       this.decided = inlineNsPerEvent > POOL_FACTOR * poolNsPerEvent + MARGIN_NS ? "pool" : "inline";

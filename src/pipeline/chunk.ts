@@ -8,7 +8,7 @@
  */
 import { describe } from "../core/describe.js";
 import { InvalidArgumentError, type PipelineStage } from "../core/errors.js";
-import { RECORD_HEADER_BYTES } from "../core/records.js";
+import { extSize, RECORD_HEADER_BYTES, writeRecordHead, type EventHeaders } from "../core/records.js";
 import type { PipelineSpecs } from "./contracts.js";
 import { loadPipeline, type LoadedPipeline } from "./loader.js";
 import { uncloneableProblem } from "./metadata-check.js";
@@ -40,6 +40,8 @@ export interface ChunkInput {
   partitions: Int32Array;
   /** Per event key, or undefined when no event of the chunk has one. */
   keys: (string | undefined)[] | undefined;
+  /** Per event headers, or undefined when no event of the chunk has them. */
+  headers?: (EventHeaders | undefined)[] | undefined;
   /** All events' data bytes back to back (may be empty). */
   data: Uint8Array;
   /** Length n+1: event i's data is `data.subarray(dataOffsets[i], dataOffsets[i + 1])`. */
@@ -94,12 +96,14 @@ export async function processChunk(input: ChunkInput): Promise<ChunkOutput> {
  */
 export function processChunkWith(pipeline: LoadedPipeline, input: ChunkInput, inline = false): ChunkOutput {
   const { validator, partitionSelector, serializer } = pipeline;
-  const { numPartitions, metadata, partitions, keys, data, dataOffsets, maxEventBytes } = input;
+  const { numPartitions, metadata, partitions, keys, headers, data, dataOffsets, maxEventBytes } = input;
   const n = metadata.length;
   const eventPartition = new Int32Array(n).fill(-1);
   const views: Uint8Array[] = new Array(n);
   const mdStart = new Uint32Array(n);
   const mdLength = new Uint32Array(n);
+  // Keys and headers are stored with their events; without any, records have no ext block.
+  const extLength = keys !== undefined || headers !== undefined ? new Uint32Array(n) : undefined;
   const sizes = new Float64Array(numPartitions);
   const counts = new Int32Array(numPartitions);
   const failures: ChunkFailure[] = [];
@@ -150,7 +154,12 @@ export function processChunkWith(pipeline: LoadedPipeline, input: ChunkInput, in
         if (staged + mdBytes > staging.byteLength) staging = grow(staging, staged, staged + mdBytes);
         staging.set(bytes, staged);
       }
-      const size = RECORD_HEADER_BYTES + mdBytes + view.byteLength;
+      let size = RECORD_HEADER_BYTES + mdBytes + view.byteLength;
+      if (extLength !== undefined) {
+        const ext = extSize(keys?.[i], headers?.[i]);
+        extLength[i] = ext;
+        if (ext > 0) size += 4 + ext;
+      }
       if (size > maxEventBytes) {
         throw new Error(
           `the event is ${size} bytes (${mdBytes} of metadata, ${view.byteLength} of data), above the broker's limit of ${maxEventBytes} bytes per event`,
@@ -170,29 +179,31 @@ export function processChunkWith(pipeline: LoadedPipeline, input: ChunkInput, in
 
   // Pass 2: one exactly-sized buffer per partition, records written in chunk order.
   const parts: ChunkPart[] = [];
-  const blobs: Uint8Array[] = new Array(numPartitions);
-  const dataViews: DataView[] = new Array(numPartitions);
+  const blobBuffers: Buffer[] = new Array(numPartitions);
   const offsets = new Float64Array(numPartitions);
   for (let p = 0; p < numPartitions; p++) {
     if (counts[p] === 0) continue;
     const records = new Uint8Array(sizes[p]!);
-    blobs[p] = records;
-    dataViews[p] = new DataView(records.buffer);
+    blobBuffers[p] = Buffer.from(records.buffer, 0, records.byteLength);
     parts.push({ partition: p, count: counts[p]!, records });
   }
   for (let i = 0; i < n; i++) {
     const p = eventPartition[i]!;
     if (p < 0) continue;
-    const blob = blobs[p]!;
-    const at = offsets[p]!;
+    const blob = blobBuffers[p]!;
     const mdBytes = mdLength[i]!;
     const dataBytes = views[i]!.byteLength;
-    dataViews[p]!.setUint32(at, mdBytes, true);
-    dataViews[p]!.setUint32(at + 4, dataBytes, true);
+    const ext = extLength?.[i] ?? 0;
+    let at = offsets[p]!;
+    if (ext === 0) {
+      blob.writeUInt32LE(mdBytes, at);
+      blob.writeUInt32LE(dataBytes, at + 4);
+      at += RECORD_HEADER_BYTES;
+    } else at = writeRecordHead(blob, at, mdBytes, dataBytes, keys?.[i], headers?.[i], ext);
     // Buffer#copy copies between buffers without making a view per event.
-    staging.copy(blob, at + RECORD_HEADER_BYTES, mdStart[i]!, mdStart[i]! + mdBytes);
-    if (dataBytes > 0) blob.set(views[i]!, at + RECORD_HEADER_BYTES + mdBytes);
-    offsets[p] = at + RECORD_HEADER_BYTES + mdBytes + dataBytes;
+    staging.copy(blob, at, mdStart[i]!, mdStart[i]! + mdBytes);
+    if (dataBytes > 0) blob.set(views[i]!, at + mdBytes);
+    offsets[p] = at + mdBytes + dataBytes;
   }
   return { parts, eventPartition, failures };
 }
@@ -212,7 +223,7 @@ function addBuffer(into: Set<ArrayBuffer>, view: ArrayBufferView): void {
 
 /** Whole-chunk problems are programming errors of the caller, not event failures. */
 function checkInput(input: ChunkInput): void {
-  const { numPartitions, metadata, partitions, keys, data, dataOffsets, firstIndex, maxEventBytes } = input;
+  const { numPartitions, metadata, partitions, keys, headers, data, dataOffsets, firstIndex, maxEventBytes } = input;
   const n = metadata?.length;
   const problem =
     !Number.isInteger(numPartitions) || numPartitions < 1 ? `numPartitions ${numPartitions} is not a positive integer`
@@ -220,6 +231,7 @@ function checkInput(input: ChunkInput): void {
     : !Array.isArray(metadata) ? "metadata is not an array"
     : partitions?.length !== n ? `partitions has ${partitions?.length} entries for ${n} events`
     : keys !== undefined && keys.length !== n ? `keys has ${keys.length} entries for ${n} events`
+    : headers !== undefined && headers.length !== n ? `headers has ${headers.length} entries for ${n} events`
     : dataOffsets?.length !== n + 1 ? `dataOffsets has ${dataOffsets?.length} entries for ${n} events (needs n+1)`
     : dataOffsets[n]! > (data?.byteLength ?? -1) ? `dataOffsets end at ${dataOffsets[n]} past the ${data?.byteLength} data bytes`
     : undefined;

@@ -12,6 +12,7 @@ export interface BulkEvent {
   data?: EventData;
   partition?: number;
   key?: string;
+  headers?: PushOptions["headers"];
 }
 
 /** One ack of `pushMany`, in input order. */
@@ -72,7 +73,8 @@ export async function* pushMany(
         break;
       }
       const e = next.value;
-      window.push(producer.push(e.metadata, e.data, e.partition === undefined && e.key === undefined ? undefined : { partition: e.partition, key: e.key }));
+      const options = e.partition === undefined && e.key === undefined && e.headers === undefined ? undefined : { partition: e.partition, key: e.key, headers: e.headers };
+      window.push(producer.push(e.metadata, e.data, options));
     }
     const head = window.shift();
     if (!head) {

@@ -6,12 +6,14 @@
 import type { EventFuture } from "../core/future.js";
 import type { ChunkInput } from "../pipeline/chunk.js";
 import type { PipelineSpecs } from "../pipeline/contracts.js";
+import type { EventHeaders } from "../core/records.js";
 import { dataLength, type DataParts } from "./event-input.js";
 
 export class ChunkBuilder {
   readonly metadata: unknown[] = [];
   readonly partitions: number[] = [];
   keys: (string | undefined)[] | undefined;
+  headers: (EventHeaders | undefined)[] | undefined;
   readonly data: DataParts[] = [];
   readonly futures: EventFuture[] = [];
   dataBytes = 0;
@@ -22,14 +24,16 @@ export class ChunkBuilder {
     return this.futures.length;
   }
 
-  add(future: EventFuture, metadata: unknown, data: DataParts, bytes: number, partition: number, key: string | undefined): void {
+  add(future: EventFuture, metadata: unknown, data: DataParts, bytes: number, partition: number, key: string | undefined, headers?: EventHeaders): void {
     if (this.futures.length === 0) this.firstPushAt = Date.now();
     if (key !== undefined && !this.keys) this.keys = new Array(this.futures.length);
+    if (headers !== undefined && !this.headers) this.headers = new Array(this.futures.length);
     this.futures.push(future);
     this.metadata.push(metadata);
     this.partitions.push(partition);
     this.data.push(data);
     this.keys?.push(key);
+    this.headers?.push(headers);
     this.dataBytes += bytes;
   }
 
@@ -39,7 +43,7 @@ export class ChunkBuilder {
     for (let i = 0; i < this.size; i++) {
       if (drop.has(i)) continue;
       const d = this.data[i];
-      out.add(this.futures[i]!, this.metadata[i], d, dataLength(d), this.partitions[i]!, this.keys?.[i]);
+      out.add(this.futures[i]!, this.metadata[i], d, dataLength(d), this.partitions[i]!, this.keys?.[i], this.headers?.[i]);
     }
     return out;
   }
@@ -75,6 +79,7 @@ export class ChunkBuilder {
         metadata: this.metadata,
         partitions,
         keys: this.keys,
+        headers: this.headers,
         data: arena,
         dataOffsets: offsets,
       },

@@ -46,6 +46,8 @@ export function pushOptionsProblem(options: PushOptions | undefined, numPartitio
     return `partition ${String(partition)} is not an integer in [0, ${numPartitions})`;
   }
   if (key !== undefined && typeof key !== "string") return `key must be a string, got ${describeType(key)}`;
+  if (key !== undefined && Buffer.byteLength(key) > MAX_SHORT) return `key is ${Buffer.byteLength(key)} bytes of UTF-8; at most ${MAX_SHORT}`;
+  if (options.headers !== undefined) return headersProblem(options.headers);
   return undefined;
 }
 
@@ -53,5 +55,21 @@ export function metadataProblem(metadata: unknown): string | undefined {
   if (metadata === undefined) return "metadata is undefined; pass a JSON-compatible value or a JSON string";
   const t = typeof metadata;
   if (t === "function" || t === "symbol" || t === "bigint") return `metadata is a ${t}, not JSON-compatible`;
+  return undefined;
+}
+
+/** Keys and header names are stored with a 16-bit length. */
+const MAX_SHORT = 0xffff;
+
+function headersProblem(headers: unknown): string | undefined {
+  if (typeof headers !== "object" || headers === null || Array.isArray(headers)) return `headers must be an object of strings, got ${describeType(headers)}`;
+  const names = Object.keys(headers);
+  if (names.length > MAX_SHORT) return `${names.length} headers; at most ${MAX_SHORT}`;
+  for (const name of names) {
+    const value = (headers as Record<string, unknown>)[name];
+    if (name === "") return "a header name is empty";
+    if (Buffer.byteLength(name) > MAX_SHORT) return `header name "${name.slice(0, 40)}…" is longer than ${MAX_SHORT} bytes`;
+    if (typeof value !== "string") return `header ${JSON.stringify(name)} is ${describeType(value)}, not a string`;
+  }
   return undefined;
 }

@@ -234,7 +234,7 @@ export class Producer implements AsyncDisposable {
     }
     const p = parts as Exclude<typeof parts, string>;
     const chunk = this.#chunk;
-    chunk.add(future, metadata, p, dataLength(p), options?.partition ?? -1, options?.key);
+    chunk.add(future, metadata, p, dataLength(p), options?.partition ?? -1, options?.key, options?.headers);
     if (chunk.size >= this.#options.chunkSize || chunk.dataBytes >= this.#options.maxChunkDataBytes) this.#dispatch();
     else if (!this.#dispatchScheduled) {
       // A partial chunk leaves once the caller's synchronous code yields.

@@ -123,7 +123,7 @@ describe("AutoPlacement", () => {
     expect(ap.choice).toBe("pool");
   });
 
-  it("an expensive pipeline (> 20 µs per event inline) ends the warm-up early and decides on 2 samples", () => {
+  it("an expensive pipeline (> 20 µs per event inline) ends the warm-up early and decides on 4 samples", () => {
     const ap = new AutoPlacement();
     const first = ap.next(100);
     expect(first).toEqual({ placement: "inline", probe: 0 });
@@ -132,8 +132,8 @@ describe("AutoPlacement", () => {
     const used = drive(ap, 1, 100, { inline: 50_000, pool: 1000 });
     expect(used).toEqual(["inline"]);
     expect(ap.measured.inlineNsPerEvent).toBeNaN();
-    expect(drive(ap, 3, 100, { inline: 50_000, pool: 1000 })).toEqual(["inline", "pool", "inline"]);
-    expect(ap.choice).toBeUndefined(); // 2 inline samples, 1 pool sample
+    expect(drive(ap, 7, 100, { inline: 50_000, pool: 1000 })).toEqual(["inline", "pool", "inline", "pool", "inline", "pool", "inline"]);
+    expect(ap.choice).toBeUndefined(); // 4 inline samples, 3 pool samples
     drive(ap, 1, 100, { inline: 50_000, pool: 1000 });
     expect(ap.choice).toBe("pool");
   });
@@ -141,7 +141,7 @@ describe("AutoPlacement", () => {
   it("an expensive pipeline that is cheap to hand over still may stay inline", () => {
     const ap = new AutoPlacement();
     drive(ap, 2, 100, { inline: 30_000, pool: 10_000 });
-    drive(ap, 4, 100, { inline: 30_000, pool: 10_000 });
+    drive(ap, 8, 100, { inline: 30_000, pool: 10_000 });
     expect(ap.choice).toBe("inline"); // 30 µs < 6 × 10 µs + 0.5 µs
   });
 
