@@ -11,6 +11,7 @@
 import { BrokerError, ClosedError, InvalidArgumentError } from "../core/errors.js";
 import type { PipelineSpecs, TopicDescription } from "../core/types.js";
 import type { LogDriver } from "../drivers/contract.js";
+import type { NatsConnectOptions } from "../drivers/jetstream/options.js";
 import { connectDriver } from "../drivers/registry.js";
 import type { PluginKind, PluginSpecInput } from "../pipeline/contracts.js";
 import { loadPipeline } from "../pipeline/loader.js";
@@ -48,6 +49,8 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** Where plugins may be loaded from. */
   plugins?: PluginOptions;
+  /** For `nats://` URLs: credentials and TLS of the NATS connection, passed through to nats.js. */
+  nats?: NatsConnectOptions;
 }
 
 /** Options of the embedded broker. */
@@ -87,13 +90,13 @@ export class Driver implements AsyncDisposable {
 
   /**
    * Connects to a log: `tributary://host:port` (a `tributary serve` broker; a bare
-   * `host:port` means the same).
+   * `host:port` means the same) or `nats://host:port[,host:port…]` (NATS JetStream).
    * @throws BrokerError UNAVAILABLE when it does not answer within `timeoutMs`
    * @throws InvalidArgumentError for a URL no driver serves
    */
   static async connect(url: string, options: ConnectOptions = {}): Promise<Driver> {
     const policy = pluginPolicy(options.plugins);
-    return new Driver(await connectDriver(url, { timeoutMs: options.timeoutMs }), policy, undefined);
+    return new Driver(await connectDriver(url, { timeoutMs: options.timeoutMs, nats: options.nats }), policy, undefined);
   }
 
   /**
