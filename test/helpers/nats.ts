@@ -8,6 +8,7 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { connect } from "nats";
 
 export interface NatsNode {
   name: string;
@@ -132,6 +133,7 @@ export async function startNatsCluster(): Promise<NatsCluster> {
     return node(name, clientPorts[i]!, ["-c", conf], dir);
   });
   await Promise.all(nodes.map((n) => n.start()));
+  await jetStreamReady(nodes.map((n) => n.address));
   return {
     url: `nats://${nodes.map((n) => n.address).join(",")}`,
     nodes,
@@ -140,4 +142,24 @@ export async function startNatsCluster(): Promise<NatsCluster> {
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Waits until the cluster's JetStream answers (its meta leader is elected), at most 30 s. */
+export async function jetStreamReady(servers: string[], timeoutMs = 30_000): Promise<void> {
+  const nc = await connect({ servers });
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const res = JSON.parse(new TextDecoder().decode((await nc.request("$JS.API.INFO", undefined, { timeout: 1000 })).data));
+        if (!res.error) return;
+      } catch {
+        // No meta leader yet.
+      }
+      if (Date.now() > deadline) throw new Error(`JetStream of ${servers.join(",")} not ready within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    await nc.close();
+  }
 }
