@@ -1,13 +1,17 @@
 // The JetStream driver end to end, on real nats-server processes: what a plain NATS client
 // sees, exactly once across a forced reconnect and a second writer, strict order from two
 // worker threads, and a 3-node R3 cluster losing its stream leader mid-production.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { connect as natsConnect, type JsMsg } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Driver, Ordering, type EventFuture } from "../dist/src/index.js";
 import { connectDriver, encodeRecords, iterateRecords, type LogDriver } from "../dist/src/internal.js";
+import { CLI } from "./helpers.js";
 import { startNatsCluster, startNatsServer, type NatsCluster } from "./helpers/nats.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const cli = async (...args: string[]) => (await promisify(execFile)(process.execPath, [CLI, ...args])).stdout;
 const enc = new TextEncoder();
 
 /** Every stored event of a partition, read to the end with the driver's reader. */
@@ -154,6 +158,18 @@ describe("JetStream driver, single node", () => {
     } finally {
       await log.close();
     }
+  });
+
+  it("serves the CLI through the registry: topic, produce (self-verifying) and consume with --broker nats://", async () => {
+    const created = JSON.parse(await cli("topic", "create", "cli.topic", "--partitions", "2", "--broker", server.url));
+    expect(created).toMatchObject({ name: "cli.topic", partitions: 2, replicas: 1 });
+    expect(await cli("produce", "--events", "3000", "--threads", "0", "--broker", server.url)).toMatch(/verified: 3,000 events, every partition in push order, IDs contiguous/);
+    const topic = await driver.openTopic("cli.topic");
+    const producer = topic.producer({ name: "cli" });
+    await Promise.all(Array.from({ length: 4 }, (_, i) => producer.push({ i }, undefined, { partition: 1 })));
+    await producer.close();
+    const lines = (await cli("consume", "cli.topic", "--partition", "1", "--from", "2", "--broker", server.url)).trim().split("\n");
+    expect(lines.map((l) => JSON.parse(l)).map((e: { id: number; metadata: { i: number } }) => [e.id, e.metadata.i])).toEqual([[2, 2], [3, 3]]);
   });
 
   it("keeps strict per-partition push order with 2 worker threads and 100,000 events", async () => {
