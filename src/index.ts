@@ -9,8 +9,8 @@ export { ThreadPool, type ThreadPoolSize } from "./pipeline/thread-pool.js";
 export type { Placement } from "./pipeline/auto-placement.js";
 export { EventFuture } from "./core/future.js";
 export { Consumer, type ConsumerOptions, type ConsumedEvent } from "./consumer/consumer.js";
-export { Producer, type ProducerStats, type BulkEvent, type BulkAck } from "./producer/producer.js";
-export type { ProducerOptions } from "./producer/options.js";
+export { Producer, type ProducerStats, type BulkEvent, type BulkAck, type FlushOptions } from "./producer/producer.js";
+export type { ProducerOptions, WalOptions } from "./producer/options.js";
 export {
   BatchSize,
   Ordering,

@@ -3,7 +3,7 @@
  * benchmarks and drivers. Not covered by semver; applications import `tributary`.
  */
 export * from "./index.js";
-export { resolveFuture, rejectFuture } from "./core/future.js";
+export { resolveFuture, rejectFuture, markDurable, isDurable } from "./core/future.js";
 export { describe } from "./core/describe.js";
 export * from "./core/records.js";
 export * as protocol from "./protocol/protocol.js";
@@ -26,3 +26,7 @@ export { Lifecycle, type ProducerState } from "./producer/state.js";
 export { PRODUCER_DEFAULTS, resolveProducerOptions } from "./producer/options.js";
 export { CursorCommitter } from "./consumer/cursor-committer.js";
 export { loadAppender } from "./transport/appender-loader.js";
+export { WriteAheadLog, type WalBatch, type WalFsync } from "./transport/wal/wal.js";
+export { claimWal, walDirOf, type WalMeta } from "./transport/wal/wal-claim.js";
+export * from "./transport/wal/wal-format.js";
+export { transportThreads } from "./transport/transport-host.js";

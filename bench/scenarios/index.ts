@@ -11,6 +11,7 @@ import { peers } from "./peers.js";
 import { memory } from "./memory.js";
 import { flush } from "./flush.js";
 import { broker } from "./broker.js";
+import { durable } from "./durable.js";
 
 /** Every benchmark scenario, in run order (selftest checks the runner itself and is quick). */
 export const scenarios: Scenario[] = [
@@ -20,6 +21,7 @@ export const scenarios: Scenario[] = [
   peers as Scenario,
   memory as Scenario,
   flush as Scenario,
+  durable as Scenario,
   broker as Scenario,
   selftest,
 ];

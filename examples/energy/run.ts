@@ -8,17 +8,20 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { Driver, ValidationError } from "tributary";
 
-const plugins = new URL("./energy.js", import.meta.url).href;
+// The topic stores the plugins as written ("./energy.js"); every producing side resolves
+// them against its own plugin base directory, here this example's folder.
+const here = path.dirname(fileURLToPath(import.meta.url));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tributary-energy-"));
-const driver = await Driver.embedded({ dir });
+const driver = await Driver.embedded({ dir, plugins: { baseDir: here } });
 try {
   await driver.createTopic("energy", {
     partitions: 4,
-    validator: { module: plugins, export: "EnergyValidator" },
-    partitionSelector: { module: plugins, export: "EnergyPartitionSelector" },
-    serializer: { module: plugins, export: "EnergySerializer" },
+    validator: "EnergyValidator:./energy.js",
+    partitionSelector: "EnergyPartitionSelector:./energy.js",
+    serializer: "EnergySerializer:./energy.js",
   });
   const topic = await driver.openTopic("energy");
   const producer = topic.producer({ name: "detector", threadPool: driver.makeThreadPool(2) });

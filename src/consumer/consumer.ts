@@ -145,14 +145,14 @@ export class Consumer implements AsyncIterable<ConsumedEvent> {
     return this.#take(max, timeoutMs);
   }
 
+  /** @internal Called once the consumer has closed (the driver forgets it). */
+  onClosed: (() => void) | undefined;
+
   /**
    * Cancels the read streams and waits for the cursor commits under way; buffered
    * events are dropped (unacknowledged, they are delivered again to the next consumer
    * of this name). Iteration then ends and `acknowledge()` rejects. Idempotent.
    */
-  /** @internal Called once the consumer has closed (the driver forgets it). */
-  onClosed: (() => void) | undefined;
-
   close(): Promise<void> {
     if (!this.#closing) {
       this.#stopReading();

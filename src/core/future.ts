@@ -6,9 +6,8 @@
  * promises, and a failed future that nobody awaits cannot become an unhandled rejection;
  * its error goes to the producer's error listeners instead.
  *
- * Only the producer settles a future, through {@link resolveFuture} and
- * {@link rejectFuture}: functions of this module that reach the hard-private fields.
- * They are not part of the public API.
+ * Only the producer settles a future, through two functions of this module that reach
+ * its hard-private fields; they are not part of the public API.
  */
 import type { EventID } from "./types.js";
 
@@ -18,6 +17,8 @@ const REJECTED = 2;
 
 let resolveImpl: (future: EventFuture, id: EventID | undefined, partition: number) => void;
 let rejectImpl: (future: EventFuture, error: Error, partition: number) => void;
+let durableImpl: (future: EventFuture) => boolean;
+let isDurableImpl: (future: EventFuture) => boolean;
 
 export class EventFuture implements PromiseLike<EventID> {
   #state = PENDING;
@@ -25,6 +26,10 @@ export class EventFuture implements PromiseLike<EventID> {
   #partition = -1;
   #promise: Promise<EventID> | undefined;
   #settle: { resolve: (id: EventID) => void; reject: (e: Error) => void } | undefined;
+  /** In the producer's write-ahead log (under its fsync policy). */
+  #durable = false;
+  #durablePromise: Promise<void> | undefined;
+  #durableSettle: { resolve: () => void; reject: (e: Error) => void } | undefined;
 
   static {
     resolveImpl = (f, id, partition) => {
@@ -33,6 +38,7 @@ export class EventFuture implements PromiseLike<EventID> {
       f.#value = id;
       f.#partition = partition;
       f.#settle?.resolve(id as EventID);
+      f.#durableSettle?.resolve();
     };
     rejectImpl = (f, error, partition) => {
       if (f.#state !== PENDING) return;
@@ -40,7 +46,15 @@ export class EventFuture implements PromiseLike<EventID> {
       f.#value = error;
       if (partition >= 0) f.#partition = partition;
       f.#settle?.reject(error);
+      if (!f.#durable) f.#durableSettle?.reject(error);
     };
+    durableImpl = (f) => {
+      if (f.#durable || f.#state !== PENDING) return false;
+      f.#durable = true;
+      f.#durableSettle?.resolve();
+      return true;
+    };
+    isDurableImpl = (f) => f.#durable;
   }
 
   /** @internal Futures are made by `Producer.push`. */
@@ -95,6 +109,18 @@ export class EventFuture implements PromiseLike<EventID> {
     });
   }
 
+  /**
+   * Resolves once the event is durable: written to the producer's write-ahead log under
+   * its fsync policy, or acknowledged by the log (a producer without a WAL: at the ack).
+   * Rejects when the event failed before it became durable.
+   */
+  durable(): Promise<void> {
+    if (this.#durable || this.#state === RESOLVED) return Promise.resolve();
+    if (this.#state === REJECTED) return handled(Promise.reject(this.#value as Error));
+    this.#durablePromise ??= handled(new Promise<void>((resolve, reject) => (this.#durableSettle = { resolve, reject })));
+    return this.#durablePromise;
+  }
+
   #asPromise(): Promise<EventID> {
     if (!this.#promise) {
       if (this.#state === RESOLVED) this.#promise = Promise.resolve(this.#value as EventID);
@@ -113,4 +139,20 @@ export function resolveFuture(future: EventFuture, id: EventID, partition: numbe
 /** @internal Fails `future` (a no-op once settled); `partition` -1 when none was chosen. */
 export function rejectFuture(future: EventFuture, error: Error, partition = -1): void {
   rejectImpl(future, error, partition);
+}
+
+/** @internal Marks `future` durable; false when it already was, or had settled. */
+export function markDurable(future: EventFuture): boolean {
+  return durableImpl(future);
+}
+
+/** @internal Whether `future` was marked durable. */
+export function isDurable(future: EventFuture): boolean {
+  return isDurableImpl(future);
+}
+
+/** The promise, marked handled: `durable()` asked for and not awaited never crashes the process. */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
 }

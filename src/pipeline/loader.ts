@@ -70,7 +70,7 @@ export async function loadPlugin<K extends PluginKind>(kind: K, spec: PluginSpec
   }
   const exported = pickExport(namespace, exportName);
   if (typeof exported !== "function") {
-    const names = Object.keys(namespace).join(", ") || "none";
+    const names = Object.keys(namespace).sort().join(", ") || "none";
     throw new InvalidArgumentError(
       exported === undefined
         ? `${where}: the module has no export "${exportName}" (exports: ${names})`

@@ -27,6 +27,36 @@ export interface ProducerOptions {
   maxPendingEvents?: number;
   /** Called for every event that fails (also when nobody awaits its future). */
   onError?: (error: Error, future: EventFuture) => void;
+  /**
+   * A batch leaves at most this long after its first event was queued (when a slot is
+   * free). Default: at once for Adaptive, never by time alone for a fixed batch size.
+   */
+  lingerMs?: number;
+  /** A batch leaves once its events fill this many bytes. Default 8 MiB, and at most the log's limit. */
+  maxBatchBytes?: number;
+  /**
+   * A write-ahead log: batches are written to `wal.dir` (per topic and producer `name`)
+   * before they go to the log, so that neither a log outage nor a crash of this process
+   * loses an event whose `durable()` resolved. See README "Durable producer".
+   */
+  wal?: WalOptions;
+}
+
+/** The producer's write-ahead log. */
+export interface WalOptions {
+  /** Directory of the WAL; a producer uses `<dir>/<topic>/<name>/`. */
+  dir: string;
+  /**
+   * When a batch counts as durable: `always` (default) once an fdatasync covered it
+   * (group commit), surviving power loss; `interval` once written, fdatasync'ed every
+   * `intervalMs`; `never` once written, left to the OS. Both of the latter survive a
+   * crash of the process.
+   */
+  fsync?: "always" | "interval" | "never";
+  /** Period of the background fdatasync under `interval`. Default 100 ms. */
+  intervalMs?: number;
+  /** Above this many bytes of WAL, `hasCapacity` is false and `ready()` waits. Default 1 GiB. */
+  maxBytes?: number;
 }
 
 /** Every default of a producer, in one place. */
@@ -48,6 +78,14 @@ export const PRODUCER_DEFAULTS = Object.freeze({
   /** Caps of one batch (lowered further to the log's own limits). */
   maxBatchEvents: 65_536,
   maxBatchBytes: 8 * 1024 * 1024,
+  wal: Object.freeze({
+    fsync: "always" as const,
+    intervalMs: 100,
+    maxBytes: 1024 * 1024 * 1024,
+    /** Segments are a fraction of maxBytes, so trimming frees space in steps, within these bounds. */
+    minSegmentBytes: 64 * 1024,
+    maxSegmentBytes: 64 * 1024 * 1024,
+  }),
 });
 
 export interface ResolvedProducerOptions {
@@ -62,6 +100,8 @@ export interface ResolvedProducerOptions {
   maxChunkDataBytes: number;
   maxBatchEvents: number;
   maxBatchBytes: number;
+  lingerMs: number;
+  wal: { dir: string; fsync: "always" | "interval" | "never"; intervalMs: number; maxBytes: number; segmentBytes: number } | undefined;
 }
 
 const positiveInt = (v: unknown): boolean => Number.isInteger(v) && (v as number) > 0;
@@ -94,6 +134,9 @@ export function resolveProducerOptions(o: ProducerOptions, partitions: number, l
   const deliveryTimeoutMs = check("deliveryTimeoutMs", o.deliveryTimeoutMs ?? d.deliveryTimeoutMs);
   const perBatch = batchSize === BatchSize.Adaptive ? d.adaptiveBatchEstimate : batchSize;
   const maxPendingEvents = check("maxPendingEvents", o.maxPendingEvents ?? Math.max(d.minPendingEvents, 2 * partitions * maxNumBatches * perBatch));
+  const maxBatchBytes = Math.min(check("maxBatchBytes", o.maxBatchBytes ?? d.maxBatchBytes), log.maxBatchBytes);
+  const lingerMs = o.lingerMs ?? (batchSize === BatchSize.Adaptive ? 0 : Infinity);
+  if (!(lingerMs >= 0)) throw new InvalidArgumentError(`lingerMs must be a number >= 0, got ${String(lingerMs)}`);
   return {
     name,
     batchSize,
@@ -105,6 +148,22 @@ export function resolveProducerOptions(o: ProducerOptions, partitions: number, l
     retryBackoffMs: d.retryBackoffMs,
     maxChunkDataBytes: d.maxChunkDataBytes,
     maxBatchEvents: Math.min(d.maxBatchEvents, log.maxBatchEvents),
-    maxBatchBytes: Math.min(d.maxBatchBytes, log.maxBatchBytes),
+    maxBatchBytes,
+    lingerMs,
+    wal: o.wal === undefined ? undefined : resolveWal(o.wal),
   };
+}
+
+function resolveWal(w: WalOptions): NonNullable<ResolvedProducerOptions["wal"]> {
+  const d = PRODUCER_DEFAULTS.wal;
+  if (typeof w !== "object" || w === null || typeof w.dir !== "string" || w.dir === "") {
+    throw new InvalidArgumentError("wal must be { dir, fsync?, intervalMs?, maxBytes? } with a directory");
+  }
+  const fsync = w.fsync ?? d.fsync;
+  if (fsync !== "always" && fsync !== "interval" && fsync !== "never") {
+    throw new InvalidArgumentError(`wal.fsync must be "always", "interval" or "never", got ${String(fsync)}`);
+  }
+  const maxBytes = check("wal.maxBytes", w.maxBytes ?? d.maxBytes);
+  const segmentBytes = Math.min(d.maxSegmentBytes, Math.max(d.minSegmentBytes, Math.floor(maxBytes / 8)));
+  return { dir: w.dir, fsync, intervalMs: check("wal.intervalMs", w.intervalMs ?? d.intervalMs), maxBytes, segmentBytes };
 }

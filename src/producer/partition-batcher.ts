@@ -1,12 +1,15 @@
 /**
  * Per-partition batching: events arrive as record blobs from finished chunks (already in
  * the order the sequencer released them) and leave as batches, at most `maxInFlight`
- * unacknowledged at a time.
+ * unacknowledged (or, with a WAL, not yet durable) at a time.
  *
  * - Adaptive: whenever a slot is free, everything queued leaves as one batch. A lone
- *   event leaves at once; while the broker is slow, events pile up and the next batch is
+ *   event leaves at once; while the log is slow, events pile up and the next batch is
  *   bigger.
  * - Fixed n: a batch leaves with exactly n events, or fewer when a flush asks for it.
+ *
+ * Either way a batch also leaves once its events fill `maxBatchBytes`, and once its
+ * first event waited `lingerMs` (default: at once for Adaptive, never for fixed n).
  */
 import type { EventFuture } from "../core/future.js";
 import { recordOffset, recordsWithin } from "../core/records.js";
@@ -36,11 +39,14 @@ export interface BatchPolicy {
   /** Caps of one batch, at or below the log's limits. */
   maxBatchEvents: number;
   maxBatchBytes: number;
+  /** A batch leaves at most this long after its first event was queued (slots allowing). */
+  lingerMs: number;
 }
 
 export class PartitionBatcher {
   private readonly queue: QueuedPart[] = [];
   private queuedEvents = 0;
+  private queuedBytes = 0;
   private nextSeq = 0;
   private sent = 0;
 
@@ -61,23 +67,34 @@ export class PartitionBatcher {
     this.sent--;
   }
 
+  /** Numbers the next batch `seq` (a WAL of an earlier run used the ones below). */
+  startAt(seq: number): void {
+    if (seq > this.nextSeq) this.nextSeq = seq;
+  }
+
+  /** When the queued head will have lingered long enough to leave (Infinity: never by itself, or no slot). */
+  get lingerDeadline(): number {
+    if (this.queuedEvents === 0 || this.sent >= this.policy.maxInFlight) return Infinity;
+    return this.queue[0]!.since + this.policy.lingerMs;
+  }
+
   enqueue(records: Uint8Array, futures: EventFuture[], now = Date.now()): void {
     this.queue.push({ records, futures, since: now });
     this.queuedEvents += futures.length;
+    this.queuedBytes += records.byteLength;
   }
 
   /**
    * Takes the batches that may leave now. `partial` lets a fixed-size batcher send fewer
    * than n events (flush, or a producer waiting for capacity).
    */
-  take(partial: boolean): ReadyBatch[] {
+  take(partial: boolean, now = Date.now()): ReadyBatch[] {
     const out: ReadyBatch[] = [];
-    const { size, maxInFlight } = this.policy;
+    const { size, maxInFlight, maxBatchEvents, maxBatchBytes, lingerMs } = this.policy;
+    const limit = size === "adaptive" ? maxBatchEvents : size;
     while (this.sent < maxInFlight && this.queuedEvents > 0) {
-      let limit: number;
-      if (size === "adaptive") limit = this.policy.maxBatchEvents;
-      else if (this.queuedEvents >= size || partial) limit = size;
-      else break;
+      const full = this.queuedEvents >= limit || this.queuedBytes >= maxBatchBytes;
+      if (!full && !partial && now - this.queue[0]!.since < lingerMs) break;
       out.push(this.cut(limit));
       this.sent++;
     }
@@ -93,6 +110,7 @@ export class PartitionBatcher {
     while (this.queue.length > 0 && this.queue[0]!.since <= cutoff) {
       const part = this.queue.shift()!;
       this.queuedEvents -= part.futures.length;
+      this.queuedBytes -= part.records.byteLength;
       for (const f of part.futures) out.push(f);
     }
     return out;
@@ -128,6 +146,7 @@ export class PartitionBatcher {
       }
     }
     this.queuedEvents -= futures.length;
+    this.queuedBytes -= bytes;
     return { partition: this.partition, seq: this.nextSeq++, parts, futures, bytes, since };
   }
 }

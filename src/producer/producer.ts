@@ -17,13 +17,14 @@ import type { AppenderSpec, DriverCapabilities } from "../drivers/contract.js";
 import type { ThreadPool } from "../pipeline/thread-pool.js";
 import { ACK_FIELDS, type AcksMessage, type TransportStats } from "../transport/messages.js";
 import { TransportHost } from "../transport/transport-host.js";
+import { claimWal, type WalClaim } from "../transport/wal/wal-claim.js";
 import { pushMany, type BulkAck, type BulkEvent } from "./bulk.js";
 import { CapacityGate } from "./capacity-gate.js";
 import { ChunkBuilder } from "./chunk-builder.js";
 import { ChunkRunner, type FinishedChunk } from "./chunk-runner.js";
 import { dataLength, metadataProblem, normalizeData, pushOptionsProblem } from "./event-input.js";
 import { FlushTracker } from "./flush-tracker.js";
-import { InFlightTable } from "./in-flight.js";
+import { InFlightTable, type InFlightBatch } from "./in-flight.js";
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from "./options.js";
 import { PartitionBatcher, type ReadyBatch } from "./partition-batcher.js";
 import { Sequencer } from "./sequencer.js";
@@ -31,6 +32,8 @@ import { Settlement, type ErrorListener } from "./settlement.js";
 import { Lifecycle } from "./state.js";
 
 export type { BulkAck, BulkEvent } from "./bulk.js";
+
+const NO_FUTURES: readonly EventFuture[] = [];
 
 /** What a producer needs to know of its topic and its log. */
 export interface ProducerTarget {
@@ -40,6 +43,12 @@ export interface ProducerTarget {
   capabilities: DriverCapabilities;
   /** How the transport thread appends, given the producer ID. */
   appender(producerId: string): AppenderSpec;
+}
+
+/** What `flush` waits for. */
+export interface FlushOptions {
+  /** Wait only until every earlier event is durable in the WAL (or settled), not acknowledged. */
+  durable?: boolean;
 }
 
 /** Counters of a producer. */
@@ -56,6 +65,12 @@ export interface ProducerStats {
   /** Mean events per batch sent. */
   meanBatchEvents: number;
   transport: TransportStats | undefined;
+  /**
+   * With a WAL: its bytes on disk, and the batches and events of an earlier run it
+   * re-sent; `replayFailedBatches` the log refused for good (their events are lost, and
+   * reported here because no future of this run stands for them).
+   */
+  wal: { bytes: number; replayedBatches: number; replayedEvents: number; replayFailedBatches: number } | undefined;
 }
 
 export class Producer implements AsyncDisposable {
@@ -65,6 +80,19 @@ export class Producer implements AsyncDisposable {
   readonly #target: ProducerTarget;
   readonly #lifecycle = new Lifecycle();
   readonly #flushes = new FlushTracker();
+  /** With a WAL: flushes that wait for durability only. */
+  readonly #durables: FlushTracker | undefined;
+  readonly #wal: WalClaim | undefined;
+  #walBytes = 0;
+  #walFull = false;
+  #walWaiters: (() => void)[] = [];
+  #replayed = { batches: 0, events: 0 };
+  /** Batches of an earlier run's WAL not yet answered; flush() waits for them too. */
+  #replayLeft = 0;
+  #replayFailed = 0;
+  #replayWaiters: (() => void)[] = [];
+  #lingerTimer: NodeJS.Timeout | undefined;
+  #lingerAt = Infinity;
   readonly #capacity: CapacityGate;
   readonly #settlement: Settlement;
   readonly #sequencer: Sequencer<FinishedChunk>;
@@ -89,14 +117,20 @@ export class Producer implements AsyncDisposable {
     this.#options = resolveProducerOptions(options, partitions, target.capabilities);
     this.#target = target;
     this.#capacity = new CapacityGate(this.#options.maxPendingEvents);
-    this.#settlement = new Settlement(this.#flushes, this.#capacity);
+    const wal = this.#options.wal;
+    // Claimed here, synchronously: a second producer of the same WAL fails at creation.
+    this.#wal = wal ? claimWal(wal.dir, target.topic.name, this.#options.name) : undefined;
+    this.#durables = wal ? new FlushTracker() : undefined;
+    this.#settlement = new Settlement(this.#flushes, this.#capacity, this.#durables);
     if (options.onError) this.#settlement.listeners.add(options.onError);
-    this.producerId = `${this.#options.name}-${randomUUID()}`;
+    // With a WAL the ID is the WAL's, so that a restarted producer re-sends under it.
+    this.producerId = this.#wal?.meta.producerId ?? `${this.#options.name}-${randomUUID()}`;
     const policy = {
       size: this.#options.batchSize,
       maxInFlight: this.#options.maxNumBatches,
       maxBatchEvents: this.#options.maxBatchEvents,
       maxBatchBytes: this.#options.maxBatchBytes,
+      lingerMs: this.#options.lingerMs,
     };
     this.#batchers = Array.from({ length: partitions }, (_, p) => new PartitionBatcher(p, policy));
     this.#sequencer = new Sequencer(this.#options.strict, (done) => this.#release(done));
@@ -115,18 +149,26 @@ export class Producer implements AsyncDisposable {
         appender: target.appender(this.producerId),
         deliveryTimeoutMs: this.#options.deliveryTimeoutMs,
         retryBackoffMs: this.#options.retryBackoffMs,
+        wal: wal && this.#wal ? { dir: this.#wal.dir, meta: this.#wal.meta, fsync: wal.fsync, intervalMs: wal.intervalMs, segmentBytes: wal.segmentBytes } : undefined,
       },
       (msg) => this.#onAcks(msg),
     ).then(
-      (host) => {
+      ({ host, opened }) => {
         this.#transport = host;
+        // New batches follow the ones an earlier run left in the WAL.
+        for (const [p, seq] of opened.nextSeqs) this.#batchers[p]?.startAt(seq);
+        this.#replayed = opened.replayed;
+        this.#replayLeft = opened.replayed.batches;
+        this.#walBytes = opened.walBytes;
         this.#lifecycle.tryTo("open");
         this.#pump();
       },
       (err: unknown) => {
         this.#broken = err instanceof Error ? err : new Error(String(err));
+        this.#wal?.release();
         this.#lifecycle.tryTo("broken");
         this.#capacity.openAll();
+        this.#wakeWalWaiters();
         this.#pump();
       },
     );
@@ -149,6 +191,7 @@ export class Producer implements AsyncDisposable {
     if (this.#lifecycle.closing) throw new ClosedError(`producer '${this.#options.name}' is closed; push() after close()`);
     const future = new EventFuture(this.#pushed++);
     this.#flushes.pushed();
+    this.#durables?.pushed();
     this.#capacity.add();
     const parts = normalizeData(data);
     const problem = typeof parts === "string" ? parts : (metadataProblem(metadata) ?? pushOptionsProblem(options, this.#batchers.length));
@@ -187,9 +230,12 @@ export class Producer implements AsyncDisposable {
     return this.#capacity.pending;
   }
 
-  /** False while `pending` is at or above `maxPendingEvents`: then `await ready()`. */
+  /**
+   * False while `pending` is at or above `maxPendingEvents` (with a WAL: events not yet
+   * durable), or the WAL holds `wal.maxBytes`: then `await ready()`.
+   */
   get hasCapacity(): boolean {
-    return this.#capacity.hasCapacity;
+    return this.#capacity.hasCapacity && !this.#walFull;
   }
 
   /**
@@ -201,22 +247,40 @@ export class Producer implements AsyncDisposable {
   ready(): Promise<void> {
     // The first call also waits for the transport thread to be up and connecting.
     if (this.#lifecycle.state === "starting") return this.#started.then(() => this.ready());
-    if (this.#capacity.hasCapacity || this.#broken) return Promise.resolve();
-    const wait = this.#capacity.wait();
+    if (this.hasCapacity || this.#broken) return Promise.resolve();
     // A waiting pusher pushes nothing more: send partial chunks and batches now.
+    const wait = this.#capacity.hasCapacity ? new Promise<void>((resolve) => this.#walWaiters.push(resolve)) : this.#capacity.wait();
     this.#dispatch();
     this.#pump();
-    return wait;
+    return wait.then(() => this.ready());
   }
 
-  /** Resolves once every event pushed before the call is acknowledged or failed. */
-  flush(): Promise<void> {
-    const done = this.#flushes.flush(this.#pushed);
-    if (this.#flushes.waiting > 0) {
+  /**
+   * Resolves once every event pushed before the call is acknowledged or failed; with
+   * `{ durable: true }`, once each is durable in the WAL (or settled) instead.
+   */
+  flush(options: FlushOptions = {}): Promise<void> {
+    const tracker = options.durable && this.#durables ? this.#durables : this.#flushes;
+    const done = tracker.flush(this.#pushed);
+    if (tracker.waiting > 0) {
       this.#dispatch();
       this.#pump();
     }
+    // What an earlier run left in the WAL is replayed first: a full flush covers it too.
+    if (this.#wal && !options.durable) return Promise.all([done, this.#started.then(() => this.#replayDone())]).then(() => undefined);
     return done;
+  }
+
+  #replayDone(): Promise<void> {
+    if (this.#replayLeft === 0 || this.#broken) return Promise.resolve();
+    return new Promise((resolve) => this.#replayWaiters.push(resolve));
+  }
+
+  /** A batch answered that this run never sent: a replayed one. */
+  #replayAnswered(failed: boolean): void {
+    if (this.#replayLeft === 0) return;
+    if (failed) this.#replayFailed++;
+    if (--this.#replayLeft === 0) for (const resolve of this.#replayWaiters.splice(0)) resolve();
   }
 
   /** @internal Called once the producer has closed (the driver forgets it). */
@@ -229,7 +293,9 @@ export class Producer implements AsyncDisposable {
       await this.#started;
       await this.flush();
       await this.#transport?.close();
+      this.#wal?.release();
       clearInterval(this.#expiryTimer);
+      clearTimeout(this.#lingerTimer);
       this.#lifecycle.to("closed");
       this.onClosed?.();
     })();
@@ -263,6 +329,9 @@ export class Producer implements AsyncDisposable {
       batches: this.#batches,
       meanBatchEvents: this.#batches ? this.#batchedEvents / this.#batches : 0,
       transport,
+      wal: this.#wal
+        ? { bytes: this.#walBytes, replayedBatches: this.#replayed.batches, replayedEvents: this.#replayed.events, replayFailedBatches: this.#replayFailed }
+        : undefined,
     };
   }
 
@@ -297,15 +366,28 @@ export class Producer implements AsyncDisposable {
     if (this.#broken) return this.#failQueued(this.#broken);
     if (!this.#transport) return;
     // While somebody waits (a flush, a pusher at capacity), a fixed-size batcher sends partial batches.
-    const partial = this.#flushes.waiting > 0 || this.#capacity.waiting > 0;
+    const partial = this.#flushes.waiting > 0 || this.#capacity.waiting > 0 || (this.#durables?.waiting ?? 0) > 0 || this.#walWaiters.length > 0;
+    const now = Date.now();
+    let lingerAt = Infinity;
     for (const batcher of this.#batchers) {
       if (batcher.queued === 0) continue;
-      for (const batch of batcher.take(partial)) this.#send(batch);
+      for (const batch of batcher.take(partial, now)) this.#send(batch);
+      lingerAt = Math.min(lingerAt, batcher.lingerDeadline);
+    }
+    // A batch waiting for its linger time leaves when it is up, pushes or not.
+    if (lingerAt !== Infinity && lingerAt < this.#lingerAt) {
+      clearTimeout(this.#lingerTimer);
+      this.#lingerAt = lingerAt;
+      this.#lingerTimer = setTimeout(() => {
+        this.#lingerAt = Infinity;
+        this.#pump();
+      }, Math.max(0, lingerAt - now));
     }
   }
 
   #send(batch: ReadyBatch): void {
     this.#inFlight.add(batch.partition, batch.seq, batch.futures);
+    if (this.#wal) this.#walAdd(batch.bytes);
     this.#batches++;
     this.#batchedEvents += batch.futures.length;
     const transfer: ArrayBuffer[] = [];
@@ -321,14 +403,25 @@ export class Producer implements AsyncDisposable {
   }
 
   #onAcks(msg: AcksMessage): void {
-    const { acks, ids } = msg;
+    const { acks, ids, durable } = msg;
+    if (durable) {
+      for (let i = 0; i < durable.length; i += 2) {
+        const batch = this.#inFlight.get(durable[i]!, durable[i + 1]!);
+        if (!batch) continue;
+        this.#settlement.durable(batch.futures);
+        this.#freeSlot(durable[i]!, batch);
+      }
+    }
+    if (msg.walBytes !== undefined) this.#walSet(msg.walBytes);
     for (let i = 0; i < acks.length; i += ACK_FIELDS) {
       const partition = acks[i]!;
       const futures = this.#batchDone(partition, acks[i + 1]!);
-      this.#settlement.acknowledge(futures, partition, acks[i + 2]!, ids, acks[i + 4]!);
+      if (futures === NO_FUTURES) this.#replayAnswered(false);
+      else this.#settlement.acknowledge(futures, partition, acks[i + 2]!, ids, acks[i + 4]!);
     }
     for (const failure of msg.failures) {
       const futures = this.#batchDone(failure.partition, failure.seq);
+      if (futures === NO_FUTURES) this.#replayAnswered(true);
       const shared =
         failure.code === "timeout"
           ? undefined
@@ -342,11 +435,38 @@ export class Producer implements AsyncDisposable {
     this.#pump();
   }
 
-  /** The futures of an answered batch; its partition's batcher gets the slot back. */
+  /** The futures of an answered batch; its partition's batcher gets the slot back (if durability did not already). */
   #batchDone(partition: number, seq: number): readonly EventFuture[] {
-    const futures = this.#inFlight.take(partition, seq);
-    if (futures.length > 0) this.#batchers[partition]!.done();
-    return futures;
+    const batch = this.#inFlight.take(partition, seq);
+    if (!batch) return NO_FUTURES;
+    this.#freeSlot(partition, batch);
+    return batch.futures;
+  }
+
+  #freeSlot(partition: number, batch: InFlightBatch): void {
+    if (batch.slotFreed) return;
+    batch.slotFreed = true;
+    this.#batchers[partition]!.done();
+  }
+
+  /** Bytes handed to the WAL, before the transport reports its size again. */
+  #walAdd(bytes: number): void {
+    this.#walSet(this.#walBytes + bytes);
+  }
+
+  /** The WAL's size: full at maxBytes, room again at half (hysteresis, like the capacity gate). */
+  #walSet(bytes: number): void {
+    this.#walBytes = bytes;
+    const max = this.#options.wal!.maxBytes;
+    if (!this.#walFull && bytes >= max) this.#walFull = true;
+    else if (this.#walFull && bytes <= max / 2) {
+      this.#walFull = false;
+      this.#wakeWalWaiters();
+    }
+  }
+
+  #wakeWalWaiters(): void {
+    for (const resolve of this.#walWaiters.splice(0)) resolve();
   }
 
   #expireQueued(): void {

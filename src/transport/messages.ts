@@ -1,6 +1,8 @@
 /** Messages between the producer (main thread) and its transport thread. */
 import type { MessagePort } from "node:worker_threads";
 import type { AppenderSpec } from "../drivers/contract.js";
+import type { WalMeta } from "./wal/wal-claim.js";
+import type { WalFsync } from "./wal/wal.js";
 
 /** Main → transport, on the data port: one batch of one partition. */
 export interface BatchMessage {
@@ -25,6 +27,10 @@ export interface AcksMessage {
   /** Per-event IDs of the batches whose IDs are not contiguous. */
   ids: Float64Array | undefined;
   failures: BatchFailure[];
+  /** With a WAL: pairs [partition, seq] of the batches that became durable. */
+  durable: Float64Array | undefined;
+  /** With a WAL: its size in bytes after this message's events. */
+  walBytes: number | undefined;
 }
 
 /** Numbers per ack in {@link AcksMessage.acks}. */
@@ -45,6 +51,23 @@ export interface TransportConfig {
   deliveryTimeoutMs: number;
   /** First reconnect delay; doubles up to 2 s. */
   retryBackoffMs: number;
+  /** The producer's write-ahead log, claimed by the producer (see wal/wal-claim.ts). */
+  wal?: {
+    dir: string;
+    meta: WalMeta;
+    fsync: WalFsync;
+    intervalMs: number;
+    segmentBytes: number;
+  };
+}
+
+/** What opening a session tells the producer. */
+export interface SessionOpened {
+  /** With a WAL: per partition, the sequence its next batch must take. */
+  nextSeqs: [partition: number, seq: number][];
+  /** With a WAL: batches (and their events) of an earlier run re-sent first. */
+  replayed: { batches: number; events: number };
+  walBytes: number;
 }
 
 /** Counters the transport thread keeps. */
@@ -59,9 +82,12 @@ export interface TransportStats {
   lastError: string | undefined;
 }
 
-/** Control calls (Comlink) the transport thread answers. */
+/**
+ * Control calls (Comlink) the transport thread answers. One thread serves every producer
+ * of the process, each in a session of its own with its own data port.
+ */
 export interface TransportControl {
-  open(config: TransportConfig, dataPort: MessagePort): Promise<void>;
-  stats(): TransportStats;
-  close(): Promise<void>;
+  open(session: number, config: TransportConfig, dataPort: MessagePort): Promise<SessionOpened>;
+  stats(session: number): TransportStats | undefined;
+  close(session: number): Promise<void>;
 }

@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+/**
+ * Same-run comparison of two commits on one benchmark scenario: builds the base commit in
+ * a temporary worktree (sharing this checkout's node_modules), then runs the scenario on
+ * the base and on this checkout alternately, one measured run each per round, so both
+ * see the same machine load. Prints the median of each case's events/s over the rounds
+ * and the ratio new/base.
+ *
+ *   npm run build && node scripts/compare-commits.mjs --base <rev> --scenario ordering [--rounds 5] [--quick]
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+
+const { values } = parseArgs({
+  options: {
+    base: { type: "string" },
+    scenario: { type: "string" },
+    rounds: { type: "string", default: "5" },
+    quick: { type: "boolean", default: false },
+    metric: { type: "string", default: "eventsPerSec" },
+  },
+});
+if (!values.base || !values.scenario) {
+  console.error("usage: node scripts/compare-commits.mjs --base REV --scenario NAME [--rounds N] [--quick] [--metric eventsPerSec]");
+  process.exit(2);
+}
+const root = path.resolve(import.meta.dirname, "..");
+const rounds = Number(values.rounds);
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tributary-base-"));
+const baseDir = path.join(tmp, "base");
+const git = (...args) => execFileSync("git", ["-C", root, ...args], { stdio: ["ignore", "pipe", "inherit"] }).toString().trim();
+
+try {
+  const rev = git("rev-parse", "--short", values.base);
+  git("worktree", "add", "--detach", baseDir, rev);
+  fs.symlinkSync(path.join(root, "node_modules"), path.join(baseDir, "node_modules"));
+  execFileSync(path.join(root, "node_modules/.bin/tsc"), ["-p", path.join(baseDir, "tsconfig.json")], { stdio: "inherit" });
+  const sides = { base: baseDir, new: root };
+  /** case key → side → runs */
+  const samples = new Map();
+  for (let round = 1; round <= rounds; round++) {
+    for (const [side, dir] of round % 2 ? Object.entries(sides) : Object.entries(sides).reverse()) {
+      const args = [path.join(dir, "dist/bench/run.js"), "--scenario", values.scenario, "--runs", "1", "--json", ...(values.quick ? ["--quick"] : [])];
+      const r = spawnSync(process.execPath, args, { cwd: dir, encoding: "utf8", maxBuffer: 64 << 20 });
+      if (r.status !== 0) throw new Error(`${side} run failed (${r.status}): ${r.stderr.slice(-2000)}`);
+      const doc = JSON.parse(r.stdout);
+      for (const sc of doc.scenarios ?? [doc]) {
+        for (const c of sc.cases ?? []) {
+          const key = Object.entries(c.params).map(([k, v]) => `${k}=${v}`).join(" ");
+          const m = c.metrics?.[values.metric];
+          const v = typeof m === "number" ? m : m?.median;
+          if (typeof v !== "number") continue;
+          if (!samples.has(key)) samples.set(key, { base: [], new: [] });
+          samples.get(key)[side].push(v);
+        }
+      }
+      process.stderr.write(`round ${round}/${rounds} ${side} done\n`);
+    }
+  }
+  const median = (xs) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+  };
+  console.log(`${values.scenario}: ${values.metric}, median of ${rounds} alternating rounds, base ${rev} vs this checkout`);
+  console.log(`| case | base | new | new/base |`);
+  console.log(`|---|---:|---:|---:|`);
+  for (const [key, s] of samples) {
+    if (s.base.length === 0 || s.new.length === 0) continue;
+    const b = median(s.base);
+    const n = median(s.new);
+    console.log(`| ${key} | ${Math.round(b).toLocaleString("en-US")} | ${Math.round(n).toLocaleString("en-US")} | ${(n / b).toFixed(2)} |`);
+  }
+} finally {
+  try {
+    git("worktree", "remove", "--force", baseDir);
+  } catch {
+    // already gone
+  }
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
