@@ -18,8 +18,10 @@ export const JS_ERR = Object.freeze({
   temporarilyUnavailable: 10008,
   /** "insufficient resources". */
   insufficientResources: 10023,
-  /** Replicas above the cluster size. */
-  replicasTooMany: 10074,
+  /** Replicas > 1 on a server that is not clustered. */
+  replicasNotSupported: 10074,
+  /** "no suitable peers for placement": more replicas than (live) cluster nodes. */
+  noSuitablePeers: 10005,
   noMessageFound: 10037,
   /** "maximum messages/bytes exceeded" of a stream. */
   streamStoreFailed: 10077,
@@ -36,7 +38,8 @@ const API_CODES: ReadonlyMap<number, BrokerErrorCode> = new Map([
   [JS_ERR.messageTooLarge, "EVENT_TOO_LARGE"],
   [JS_ERR.insufficientResources, "QUOTA_EXCEEDED"],
   [JS_ERR.streamStoreFailed, "STORAGE"],
-  [JS_ERR.replicasTooMany, "INVALID_ARGUMENT"],
+  [JS_ERR.replicasNotSupported, "INVALID_ARGUMENT"],
+  [JS_ERR.noSuitablePeers, "INVALID_ARGUMENT"],
 ]);
 
 /** A refusal in a publish acknowledgement (`{"error": {...}}`), with JetStream's `err_code`. */
