@@ -38,11 +38,10 @@ export const JETSTREAM_DEFAULTS = Object.freeze({
   readBatch: 1000,
   /** A follow reader's pull waits this long for new messages before asking again. */
   readExpiresMs: 2000,
-  /**
-   * A reader that got nothing for this long while its stream grew re-creates its consumer
-   * from the last sequence it saw (ordered consumers can stall across a node restart).
-   */
-  readStallMs: 6000,
+  /** A read to the end that starts during an election waits this long for an answer. */
+  readStartRetryMs: 30_000,
+  /** The server drops a reader's consumer this long after the reader stopped pulling. */
+  readerInactiveMs: 30_000,
   /** Longest topic name: stream names become directory names (255 bytes with prefix and partition). */
   maxTopicNameLength: 200,
 });

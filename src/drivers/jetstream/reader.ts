@@ -39,12 +39,28 @@ export function readPartition(ctx: ReaderContext, request: ReadRequest): Partiti
       wake?.();
     },
     async *[Symbol.asyncIterator](): AsyncGenerator<ReadBatch> {
-      const stored = await ctx.catalog.get(request.topic);
+      const sleep = (ms: number) => new Promise<void>((r) => ((wake = r), setTimeout(r, ms)));
+      // Starting during an election (of the catalog's or the stream's leader) waits for it:
+      // a follow reader as long as it takes, a read to the end up to readStartRetryMs.
+      const giveUpAt = request.follow ? Infinity : Date.now() + D.readStartRetryMs;
+      const answered = async <T>(call: () => Promise<T>): Promise<T | undefined> => {
+        for (let backoff = 100; ; backoff = Math.min(backoff * 2, 2000)) {
+          try {
+            return await call();
+          } catch (err) {
+            const e = natsError(err, `reading ${request.topic} partition ${request.partition}`);
+            if (!e.retriable || Date.now() + backoff > giveUpAt) throw e;
+          }
+          await sleep(backoff);
+          if (cancelled) return undefined;
+        }
+      };
+      const stored = await answered(() => ctx.catalog.get(request.topic));
+      if (stored === undefined) return;
       checkPartition(request.topic, stored.partitions, request.partition);
       const stream = streamName(request.topic, request.partition);
-      const sleep = (ms: number) => new Promise<void>((r) => ((wake = r), setTimeout(r, ms)));
-
-      const first = await lastSequence(ctx, stream);
+      const first = await answered(() => lastSequence(ctx, stream));
+      if (first === undefined) return;
       // What to read: from `next` (a stream sequence) or, until the first message, a time.
       let next: number | undefined;
       let startTime: number | undefined;
@@ -64,7 +80,8 @@ export function readPartition(ctx: ReaderContext, request: ReadRequest): Partiti
           const info = await ctx.jsm.consumers.add(stream, {
             ack_policy: AckPolicy.None,
             mem_storage: true,
-            inactive_threshold: 30_000_000_000,
+            // Nanoseconds: a reader that vanished leaves no consumer behind for long.
+            inactive_threshold: D.readerInactiveMs * 1_000_000,
             ...(next !== undefined
               ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: next }
               : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(startTime!).toISOString() }),
