@@ -87,25 +87,16 @@ export const peers: Scenario<State> = {
     const events = ctx.quick ? 5_000 : slow ? 40_000 : 200_000;
     if (system.includes("JetStream")) return jetStreamRun(system, state.js[system.endsWith("R3") ? "r3" : "r1"], ctx.quick ? 5_000 : 60_000, makeEvent, ctx);
     if (system.startsWith("nats")) {
-      const validate = makeValidate(costUs);
       const js = state.nc.jetstream();
       await (await state.nc.jetstreamManager()).streams.purge("BENCH");
-      const start = performance.now();
-      const inFlight = new Set<Promise<unknown>>();
-      for (let i = 0; i < events; i++) {
-        const md = makeEvent(i);
-        validate(md);
-        const p = js.publish(`bench.${md.sensor as string}`, encoder.encode(JSON.stringify(md)));
-        if (system === "nats-ack-each") await p;
-        else {
-          inFlight.add(p);
-          void p.finally(() => inFlight.delete(p));
-          if (inFlight.size >= WINDOW) await Promise.race(inFlight);
-        }
-        if (i % 4096 === 0) ctx.progress(i, events);
-      }
-      await Promise.all(inFlight);
-      return { eventsPerSec: events / ((performance.now() - start) / 1000) };
+      return natsPublishRun({
+        events,
+        window: system === "nats-ack-each" ? 1 : WINDOW,
+        makeEvent,
+        validate: makeValidate(costUs),
+        publish: (md) => js.publish(`bench.${md.sensor as string}`, encoder.encode(JSON.stringify(md))),
+        progress: ctx.progress,
+      });
     }
     if (system === "single-thread") {
       const topic = `single-${Date.now()}`;
@@ -219,23 +210,45 @@ async function jetStreamRun(system: string, target: JetStreamTarget, events: num
   await target.driver.createTopic(name, { partitions: JS_PARTITIONS, replicas: target.replicas });
   try {
     const js = jetstream(target.nc);
-    const validate = makeValidate(0);
+    // The partition the key-hash selector would pick, so both fill the same streams.
     const subject = (key: string) => `tributary.${name}.${fnv1a32(key) % JS_PARTITIONS}`;
-    const start = performance.now();
-    const inFlight = new Set<Promise<unknown>>();
-    for (let i = 0; i < events; i++) {
-      const md = makeEvent(i);
-      validate(md);
-      const p = js.publish(subject(md.sensor as string), encoder.encode(JSON.stringify(md)));
-      inFlight.add(p);
-      void p.finally(() => inFlight.delete(p));
-      if (inFlight.size >= WINDOW) await Promise.race(inFlight);
-      if (i % 4096 === 0) ctx.progress(i, events);
-    }
-    await Promise.all(inFlight);
-    return { eventsPerSec: events / ((performance.now() - start) / 1000) };
+    return await natsPublishRun({
+      events,
+      window: WINDOW,
+      makeEvent,
+      validate: makeValidate(0),
+      publish: (md) => js.publish(subject(md.sensor as string), encoder.encode(JSON.stringify(md))),
+      progress: ctx.progress,
+    });
   } finally {
     await target.driver.deleteTopic(name);
   }
+}
+
+/**
+ * nats.js from the main thread: validate, serialize and publish each event, with up to
+ * `window` acknowledgements outstanding (1: await each).
+ */
+async function natsPublishRun(o: {
+  events: number;
+  window: number;
+  makeEvent(i: number): Record<string, unknown>;
+  validate(md: unknown): void;
+  publish(md: Record<string, unknown>): Promise<unknown>;
+  progress(done: number, total: number): void;
+}) {
+  const start = performance.now();
+  const inFlight = new Set<Promise<unknown>>();
+  for (let i = 0; i < o.events; i++) {
+    const md = o.makeEvent(i);
+    o.validate(md);
+    const p = o.publish(md);
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+    if (inFlight.size >= o.window) await Promise.race(inFlight);
+    if (i % 4096 === 0) o.progress(i, o.events);
+  }
+  await Promise.all(inFlight);
+  return { eventsPerSec: o.events / ((performance.now() - start) / 1000) };
 }
 

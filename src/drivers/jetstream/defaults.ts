@@ -38,6 +38,10 @@ export const JETSTREAM_DEFAULTS = Object.freeze({
   readBatch: 1000,
   /** A follow reader's pull waits this long for new messages before asking again. */
   readExpiresMs: 2000,
+  /** Timeout of a reader's API calls (consumer creation, stream state): short, to retry often during an election. */
+  readerRequestTimeoutMs: 2000,
+  /** A pull not over this long after its expiry is taken for lost (its server died). */
+  pullGraceMs: 2000,
   /** A read to the end that starts during an election waits this long for an answer. */
   readStartRetryMs: 30_000,
   /** The server drops a reader's consumer this long after the reader stopped pulling. */

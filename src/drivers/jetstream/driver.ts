@@ -41,7 +41,9 @@ export class JetStreamDriver implements LogDriver {
   readonly capabilities: DriverCapabilities;
   private readonly catalog: Catalog;
   private readonly cursors: Cursors;
-  private readonly js: JetStreamClient;
+  /** The readers' own API client: shorter timeouts, so a reader retries often through an election. */
+  private readerJsm: Promise<JetStreamManager> | undefined;
+  private readerJs: JetStreamClient | undefined;
 
   private constructor(
     readonly url: string,
@@ -54,7 +56,6 @@ export class JetStreamDriver implements LogDriver {
     const cursorBucket = new Bucket(nc, jsm, D.cursorBucket);
     this.catalog = new Catalog(jsm, new Bucket(nc, jsm, D.catalogBucket), cursorBucket, D.duplicateWindowMs);
     this.cursors = new Cursors(this.catalog, cursorBucket);
-    this.js = jetstream(nc, { timeout: timeoutMs });
   }
 
   /** Connects to `nats://host:port[,host:port…]` and checks that JetStream answers. */
@@ -89,7 +90,11 @@ export class JetStreamDriver implements LogDriver {
   }
 
   read(request: ReadRequest): PartitionReader {
-    return readPartition({ js: this.js, jsm: this.jsm, catalog: this.catalog, timeoutMs: this.timeoutMs }, request);
+    const timeout = Math.min(this.timeoutMs, D.readerRequestTimeoutMs);
+    // Made without asking the server (checkAPI off): it is the same connection.
+    this.readerJsm ??= jetstreamManager(this.nc, { timeout, checkAPI: false });
+    this.readerJs ??= jetstream(this.nc, { timeout });
+    return readPartition({ js: this.readerJs, jsm: this.readerJsm, catalog: this.catalog, timeoutMs: this.timeoutMs }, request);
   }
 
   commitCursor(topic: string, consumer: string, partition: number, nextOffset: EventID): Promise<void> {

@@ -9,7 +9,7 @@
  * for as long as the stream exists. Only a refusal that would repeat (the topic is gone)
  * ends the iteration with an error.
  */
-import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
+import { AckPolicy, DeliverPolicy, type Consumer, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import { BrokerError } from "../../core/errors.js";
 import { RECORD_HEADER_BYTES } from "../../core/records.js";
 import type { PartitionReader, ReadBatch, ReadRequest } from "../contract.js";
@@ -21,7 +21,7 @@ import { streamName } from "./mapping.js";
 
 export interface ReaderContext {
   js: JetStreamClient;
-  jsm: JetStreamManager;
+  jsm: Promise<JetStreamManager>;
   catalog: Catalog;
   timeoutMs: number;
 }
@@ -55,11 +55,12 @@ export function readPartition(ctx: ReaderContext, request: ReadRequest): Partiti
           if (cancelled) return undefined;
         }
       };
+      const jsm = await ctx.jsm;
       const stored = await answered(() => ctx.catalog.get(request.topic));
       if (stored === undefined) return;
       checkPartition(request.topic, stored.partitions, request.partition);
       const stream = streamName(request.topic, request.partition);
-      const first = await answered(() => lastSequence(ctx, stream));
+      const first = await answered(() => lastSequence(jsm, stream));
       if (first === undefined) return;
       // What to read: from `next` (a stream sequence) or, until the first message, a time.
       let next: number | undefined;
@@ -77,7 +78,7 @@ export function readPartition(ctx: ReaderContext, request: ReadRequest): Partiti
       while (!cancelled && remaining > 0 && (next === undefined || next <= end)) {
         let consumerName: string | undefined;
         try {
-          const info = await ctx.jsm.consumers.add(stream, {
+          const info = await jsm.consumers.add(stream, {
             ack_policy: AckPolicy.None,
             mem_storage: true,
             // Nanoseconds: a reader that vanished leaves no consumer behind for long.
@@ -93,19 +94,14 @@ export function readPartition(ctx: ReaderContext, request: ReadRequest): Partiti
           const consumer = await ctx.js.consumers.get(stream, consumerName);
           while (!cancelled && remaining > 0 && left > 0) {
             const want = Math.min(D.readBatch, remaining, left);
-            const messages = await consumer.fetch({ max_messages: want, expires: request.follow ? D.readExpiresMs : Math.max(1000, ctx.timeoutMs) });
-            stopFetch = () => messages.stop();
-            const got: JsMsg[] = [];
-            for await (const m of messages) {
-              if (m.seq > end) break;
-              got.push(m);
-            }
+            const expires = request.follow ? D.readExpiresMs : Math.max(1000, ctx.timeoutMs);
+            const got = await pull(consumer, want, expires, end, (stop) => (stopFetch = stop));
             stopFetch = undefined;
             if (cancelled) return;
             if (got.length === 0) {
               // Nothing within the pull: a quiet stream, or a consumer that stalled (its
               // node restarted) while the stream grew. Only the second needs a new consumer.
-              const last = await lastSequence(ctx, stream);
+              const last = await lastSequence(jsm, stream);
               const seen = next === undefined ? 0 : next - 1;
               if (last > seen && (next !== undefined || last > first)) throw new BrokerError("UNAVAILABLE", `reader of ${stream} stalled at ${seen} while the stream is at ${last}`);
               if (!request.follow) return;
@@ -128,17 +124,45 @@ export function readPartition(ctx: ReaderContext, request: ReadRequest): Partiti
           backoff = Math.min(backoff * 2, 2000);
         } finally {
           stopFetch = undefined;
-          if (consumerName) void ctx.jsm.consumers.delete(stream, consumerName).catch(() => false);
+          if (consumerName) void jsm.consumers.delete(stream, consumerName).catch(() => false);
         }
       }
     },
   };
 }
 
-/** The last sequence of a stream; UNKNOWN_TOPIC once it is gone. */
-async function lastSequence(ctx: ReaderContext, stream: string): Promise<number> {
+/**
+ * One pull of up to `want` messages (sequences up to `end`). A pull whose server died
+ * may never end by itself: past its expiry plus `pullGraceMs` it is stopped and fails
+ * UNAVAILABLE, so the reader re-creates its consumer.
+ */
+async function pull(consumer: Consumer, want: number, expires: number, end: number, onStop: (stop: () => void) => void): Promise<JsMsg[]> {
+  let timedOut = false;
+  let messages: Awaited<ReturnType<Consumer["fetch"]>> | undefined;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    messages?.stop();
+  }, expires + D.pullGraceMs);
   try {
-    return (await ctx.jsm.streams.info(stream)).state.last_seq;
+    messages = await consumer.fetch({ max_messages: want, expires });
+    onStop(() => messages!.stop());
+    if (timedOut) messages.stop();
+    const got: JsMsg[] = [];
+    for await (const m of messages) {
+      if (m.seq > end) break;
+      got.push(m);
+    }
+    if (timedOut && got.length === 0) throw new BrokerError("UNAVAILABLE", `a pull of ${expires} ms got no answer within ${expires + D.pullGraceMs} ms`);
+    return got;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The last sequence of a stream; UNKNOWN_TOPIC once it is gone. */
+async function lastSequence(jsm: JetStreamManager, stream: string): Promise<number> {
+  try {
+    return (await jsm.streams.info(stream)).state.last_seq;
   } catch (err) {
     if (apiCode(err) === JS_ERR.streamNotFound) throw new BrokerError("UNKNOWN_TOPIC", `partition stream ${stream} does not exist (topic deleted?)`, { cause: err });
     throw natsError(err, `reading the state of ${stream}`);
