@@ -56,6 +56,7 @@ export class JetStreamAppender implements Appender {
     if (!Number.isInteger(batch.partition) || batch.partition < 0 || batch.partition >= this.options.partitions) {
       return Promise.reject(new BrokerError("BAD_PARTITION", `topic '${this.options.topic}' has no partition ${batch.partition}`));
     }
+    if (batch.count < 1) return Promise.reject(new BrokerError("MALFORMED_BATCH", `batch ${batch.seq} of partition ${batch.partition} has no events`));
     let offsets: Uint32Array;
     try {
       offsets = recordOffsets(batch, this.options.maxEventBytes);
@@ -87,7 +88,7 @@ export class JetStreamAppender implements Appender {
       partition,
       tag: this.tag,
       ackTimeoutMs: this.options.ackTimeoutMs,
-      lastSequence: () => lastSequence(nc, stream, this.options.topic, this.options.timeoutMs),
+      lastSequence: () => lastSequence(nc, stream, this.options.topic, Math.min(this.options.timeoutMs, JETSTREAM_DEFAULTS.controlTimeoutMs)),
     });
   }
 

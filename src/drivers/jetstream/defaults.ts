@@ -38,8 +38,11 @@ export const JETSTREAM_DEFAULTS = Object.freeze({
   readBatch: 1000,
   /** A follow reader's pull waits this long for new messages before asking again. */
   readExpiresMs: 2000,
-  /** Timeout of a reader's API calls (consumer creation, stream state): short, to retry often during an election. */
-  readerRequestTimeoutMs: 2000,
+  /**
+   * Timeout of the API calls readers and resyncs make (consumer creation, stream state):
+   * short, so that they retry often while a stream elects its leader.
+   */
+  controlTimeoutMs: 2000,
   /** A pull not over this long after its expiry is taken for lost (its server died). */
   pullGraceMs: 2000,
   /** A read to the end that starts during an election waits this long for an answer. */

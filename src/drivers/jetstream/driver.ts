@@ -90,7 +90,7 @@ export class JetStreamDriver implements LogDriver {
   }
 
   read(request: ReadRequest): PartitionReader {
-    const timeout = Math.min(this.timeoutMs, D.readerRequestTimeoutMs);
+    const timeout = Math.min(this.timeoutMs, D.controlTimeoutMs);
     // Made without asking the server (checkAPI off): it is the same connection.
     this.readerJsm ??= jetstreamManager(this.nc, { timeout, checkAPI: false });
     this.readerJs ??= jetstream(this.nc, { timeout });
