@@ -3,15 +3,16 @@
  * connection, and writes each partition through a {@link PartitionChain}. Built by
  * {@link createAppender} from structured-cloneable options.
  */
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { BrokerError, InvalidArgumentError } from "../../core/errors.js";
 import { checkRecords, MalformedRecordsError, RECORD_HEADER_BYTES } from "../../core/records.js";
 import type { AppendAck, AppendBatch, Appender, AppenderFactory } from "../contract.js";
 import { JETSTREAM_DEFAULTS } from "./defaults.js";
-import { JS_ERR, natsError, PubAckError } from "./errors.js";
 import { producerTag, streamName, subjectOf } from "./mapping.js";
 import { openConnection, type NatsEndpoint } from "./options.js";
 import { PartitionChain } from "./partition-chain.js";
+import { lastSequence } from "./stream-state.js";
 
 /** Options of the JetStream appender (structured-cloneable: they cross to the transport thread). */
 export interface JetStreamAppenderOptions {
@@ -28,6 +29,7 @@ export interface JetStreamAppenderOptions {
 export class JetStreamAppender implements Appender {
   private nc: NatsConnection | undefined;
   private chains = new Map<number, PartitionChain>();
+  private jsm: Promise<JetStreamManager> | undefined;
   private readonly tag: string;
   private closed = false;
 
@@ -44,6 +46,7 @@ export class JetStreamAppender implements Appender {
     this.abortChains(new BrokerError("UNAVAILABLE", "appender reconnecting"));
     if (this.nc === undefined || this.nc.isClosed()) {
       this.nc = await openConnection(this.options.endpoint, this.options.timeoutMs);
+      this.jsm = undefined;
       this.watch(this.nc);
     }
     // nats.js reconnects by itself; a round trip tells that it is connected now.
@@ -88,8 +91,15 @@ export class JetStreamAppender implements Appender {
       partition,
       tag: this.tag,
       ackTimeoutMs: this.options.ackTimeoutMs,
-      lastSequence: () => lastSequence(nc, stream, this.options.topic, Math.min(this.options.timeoutMs, JETSTREAM_DEFAULTS.controlTimeoutMs)),
+      lastSequence: async () => lastSequence(await this.control(nc), stream, this.options.topic),
     });
+  }
+
+  /** The API client of the resyncs: short timeouts, so they retry often through an election. */
+  private control(nc: NatsConnection): Promise<JetStreamManager> {
+    // Made without asking the server (checkAPI off): the connection is up, JetStream is asked next.
+    this.jsm ??= jetstreamManager(nc, { timeout: Math.min(this.options.timeoutMs, JETSTREAM_DEFAULTS.controlTimeoutMs), checkAPI: false });
+    return this.jsm;
   }
 
   private abortChains(err: BrokerError): void {
@@ -111,23 +121,6 @@ export class JetStreamAppender implements Appender {
   }
 }
 
-/** The last sequence of a partition stream (`$JS.API.STREAM.INFO`). */
-async function lastSequence(nc: NatsConnection, stream: string, topic: string, timeoutMs: number): Promise<number> {
-  let msg;
-  try {
-    msg = await nc.request(`$JS.API.STREAM.INFO.${stream}`, undefined, { timeout: timeoutMs });
-  } catch (err) {
-    throw natsError(err, `reading the state of ${stream}`);
-  }
-  const res = JSON.parse(new TextDecoder().decode(msg.data)) as { state?: { last_seq: number }; error?: { err_code: number; description: string } };
-  if (res.error) {
-    if (res.error.err_code === JS_ERR.streamNotFound) {
-      throw new BrokerError("UNKNOWN_TOPIC", `topic '${topic}' does not exist on JetStream (no stream ${stream})`);
-    }
-    throw natsError(new PubAckError(res.error.err_code, 0, res.error.description), `reading the state of ${stream}`);
-  }
-  return res.state!.last_seq;
-}
 
 /**
  * Offsets of the records of a batch, each checked to fit one message: a NATS server

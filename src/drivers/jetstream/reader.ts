@@ -16,8 +16,9 @@ import type { PartitionReader, ReadBatch, ReadRequest } from "../contract.js";
 import type { Catalog } from "./catalog.js";
 import { checkPartition } from "./cursors.js";
 import { JETSTREAM_DEFAULTS } from "./defaults.js";
-import { apiCode, JS_ERR, natsError } from "./errors.js";
+import { natsError } from "./errors.js";
 import { streamName } from "./mapping.js";
+import { lastSequence } from "./stream-state.js";
 
 export interface ReaderContext {
   js: JetStreamClient;
@@ -60,7 +61,7 @@ export function readPartition(ctx: ReaderContext, request: ReadRequest): Partiti
       if (stored === undefined) return;
       checkPartition(request.topic, stored.partitions, request.partition);
       const stream = streamName(request.topic, request.partition);
-      const first = await answered(() => lastSequence(jsm, stream));
+      const first = await answered(() => lastSequence(jsm, stream, request.topic));
       if (first === undefined) return;
       // What to read: from `next` (a stream sequence) or, until the first message, a time.
       let next: number | undefined;
@@ -101,7 +102,7 @@ export function readPartition(ctx: ReaderContext, request: ReadRequest): Partiti
             if (got.length === 0) {
               // Nothing within the pull: a quiet stream, or a consumer that stalled (its
               // node restarted) while the stream grew. Only the second needs a new consumer.
-              const last = await lastSequence(jsm, stream);
+              const last = await lastSequence(jsm, stream, request.topic);
               const seen = next === undefined ? 0 : next - 1;
               if (last > seen && (next !== undefined || last > first)) throw new BrokerError("UNAVAILABLE", `reader of ${stream} stalled at ${seen} while the stream is at ${last}`);
               if (!request.follow) return;
@@ -159,15 +160,6 @@ async function pull(consumer: Consumer, want: number, expires: number, end: numb
   }
 }
 
-/** The last sequence of a stream; UNKNOWN_TOPIC once it is gone. */
-async function lastSequence(jsm: JetStreamManager, stream: string): Promise<number> {
-  try {
-    return (await jsm.streams.info(stream)).state.last_seq;
-  } catch (err) {
-    if (apiCode(err) === JS_ERR.streamNotFound) throw new BrokerError("UNKNOWN_TOPIC", `partition stream ${stream} does not exist (topic deleted?)`, { cause: err });
-    throw natsError(err, `reading the state of ${stream}`);
-  }
-}
 
 /** Messages as one ReadBatch: payloads (records) back to back, IDs = sequence − 1. */
 function toReadBatch(partition: number, messages: JsMsg[], stream: string): ReadBatch {
