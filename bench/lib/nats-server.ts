@@ -93,11 +93,11 @@ function node(name: string, port: number, args: string[], dir: string): NatsNode
   return self;
 }
 
-/** One node with JetStream. */
-export async function startNatsServer(): Promise<NatsCluster> {
+/** One node with JetStream; `args` are extra command-line options (e.g. `--auth TOKEN`). */
+export async function startNatsServer(args: string[] = []): Promise<NatsCluster> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tributary-nats-"));
   const [port] = await freePorts(1);
-  const n = node("n1", port!, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", path.join(dir, "store")], dir);
+  const n = node("n1", port!, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", path.join(dir, "store"), ...args], dir);
   await n.start();
   return {
     url: `nats://${n.address}`,
