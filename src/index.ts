@@ -3,13 +3,26 @@
  * durable log (the embedded tributary broker, or another log behind the driver contract).
  * @packageDocumentation
  */
-export { Driver, type TopicOptions, type ConnectOptions, type EmbeddedOptions, type PluginOptions } from "./client/driver.js";
+export { Driver, type TopicOptions, type ConnectOptions, type EmbeddedOptions, type PluginOptions, type DriverCloseReport } from "./client/driver.js";
+export { shutdownOnSignals, type ShutdownOptions, type ShutdownReport, type Closable } from "./client/shutdown.js";
+export type { Logger } from "./core/logger.js";
+export type { DeliveryCallback } from "./core/future.js";
 export { TopicHandle } from "./client/topic-handle.js";
 export { ThreadPool, type ThreadPoolSize } from "./pipeline/thread-pool.js";
 export type { Placement } from "./pipeline/auto-placement.js";
 export { EventFuture } from "./core/future.js";
 export { Consumer, type ConsumerOptions, type ConsumedEvent } from "./consumer/consumer.js";
-export { Producer, type ProducerStats, type BulkEvent, type BulkAck, type FlushOptions } from "./producer/producer.js";
+export {
+  Producer,
+  type ProducerStats,
+  type TransportStats,
+  type BulkEvent,
+  type BulkAck,
+  type FlushOptions,
+  type CloseOptions,
+  type CloseReport,
+} from "./producer/producer.js";
+export type { DeliveryListener, ErrorListener } from "./producer/settlement.js";
 export type { ProducerOptions, WalOptions } from "./producer/options.js";
 export {
   BatchSize,

@@ -29,4 +29,4 @@ export { loadAppender } from "./transport/appender-loader.js";
 export { WriteAheadLog, type WalBatch, type WalFsync } from "./transport/wal/wal.js";
 export { claimWal, walDirOf, type WalMeta } from "./transport/wal/wal-claim.js";
 export * from "./transport/wal/wal-format.js";
-export { transportThreads } from "./transport/transport-host.js";
+export { transportThreads, transportWorker } from "./transport/transport-host.js";

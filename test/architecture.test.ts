@@ -33,7 +33,7 @@ const RULES: Record<Layer, { static: Layer[]; dynamic?: Layer[]; packages: strin
   transport: { static: ["core", "drivers"], packages: ["comlink"] },
   producer: { static: ["core", "pipeline", "drivers", "transport"], packages: [] },
   consumer: { static: ["core", "pipeline", "drivers"], packages: [] },
-  client: { static: ["core", "pipeline", "drivers", "producer", "consumer"], dynamic: ["broker"], packages: [] },
+  client: { static: ["core", "pipeline", "drivers", "producer", "consumer"], dynamic: ["broker"], packages: ["prom-client"] },
   broker: { static: ["core", "protocol"], packages: ["@grpc/grpc-js"] },
   cli: { static: ["core", "pipeline", "drivers", "client", "broker"], packages: [] },
   index: { static: ["core", "pipeline", "drivers", "producer", "consumer", "client"], packages: [] },

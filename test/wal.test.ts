@@ -192,7 +192,7 @@ describe("durable producer", () => {
         child.once("exit", (code) => reject(new Error(`child exited early with ${code}: ${out.slice(-500)}`)));
       });
       await started;
-      await sleep(150 + next() * 700);
+      await sleep(100 + next() * 900);
       const exited = new Promise((r) => child.once("exit", r));
       child.kill("SIGKILL");
       await exited;

@@ -153,9 +153,9 @@ export async function jetStreamReady(servers: string[], timeoutMs = 30_000): Pro
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
-        // Listing streams needs the meta leader (each server answers account info itself).
-        const res = JSON.parse(new TextDecoder().decode((await nc.request("$JS.API.STREAM.NAMES", undefined, { timeout: 1000 })).data));
-        if (!res.error) return;
+        // Listing streams needs the meta leader; account info is what a driver asks first.
+        const ask = async (subject: string) => JSON.parse(new TextDecoder().decode((await nc.request(subject, undefined, { timeout: 1000 })).data));
+        if (!(await ask("$JS.API.STREAM.NAMES")).error && !(await ask("$JS.API.INFO")).error) return;
       } catch {
         // No meta leader yet.
       }

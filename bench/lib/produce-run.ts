@@ -28,6 +28,8 @@ export interface ProduceRunOptions {
   producer?: Partial<ProducerOptions>;
   /** Latency up to the ack (default) or up to `durable()`. */
   latencyOf?: "ack" | "durable";
+  /** Called once every event is acknowledged, before the producer closes. */
+  onFlushed?(): void;
   /** Latency is measured on one event in this many. Default 64. */
   sampleEvery?: number;
   onProgress?(done: number, total: number): void;
@@ -99,6 +101,7 @@ export async function produceRun(o: ProduceRunOptions): Promise<ProduceRunResult
     }
     await producer.flush();
     const seconds = (performance.now() - start) / 1000;
+    o.onFlushed?.();
     const stats = await producer.stats();
     return {
       eventsPerSec: stats.acknowledged / seconds,

@@ -12,10 +12,16 @@ import { memory } from "./memory.js";
 import { flush } from "./flush.js";
 import { broker } from "./broker.js";
 import { durable } from "./durable.js";
+import { parallel } from "./parallel.js";
+import { floor } from "./floor.js";
+import { many } from "./many.js";
 
 /** Every benchmark scenario, in run order (selftest checks the runner itself and is quick). */
 export const scenarios: Scenario[] = [
   ordering as Scenario,
+  parallel as Scenario,
+  floor as Scenario,
+  many as Scenario,
   overhead as Scenario,
   batching as Scenario,
   peers as Scenario,

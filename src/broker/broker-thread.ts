@@ -8,6 +8,8 @@ const WORKER_URL = new URL("../../workers/broker-worker.js", import.meta.url);
 export interface BrokerThread {
   readonly url: string;
   readonly port: number;
+  /** The thread (for utilization measurements). */
+  readonly worker: Worker;
   /** Closes the broker (syncing its logs) and ends the thread. */
   close(): Promise<void>;
 }
@@ -23,6 +25,7 @@ export async function startBrokerThread(options: StartBrokerOptions): Promise<Br
   return {
     url: started.url,
     port: started.port,
+    worker,
     close: () =>
       (closing ??= (async () => {
         const closed = new Promise<void>((resolve) => {

@@ -8,7 +8,9 @@
  * const topic = await driver.openTopic("collisions");
  * ```
  */
+import { abortable } from "../core/abort.js";
 import { BrokerError, ClosedError, InvalidArgumentError } from "../core/errors.js";
+import { loggerProblem, stderrLogger, type Logger } from "../core/logger.js";
 import type { PipelineSpecs, TopicDescription } from "../core/types.js";
 import type { LogDriver } from "../drivers/contract.js";
 import type { NatsConnectOptions } from "../drivers/jetstream/options.js";
@@ -18,7 +20,10 @@ import { loadPipeline } from "../pipeline/loader.js";
 import { defaultPluginPolicy, resolveSpec, storedSpec, type PluginPolicy } from "../pipeline/spec.js";
 import { ThreadPool, type ThreadPoolSize } from "../pipeline/thread-pool.js";
 import type { Consumer } from "../consumer/consumer.js";
-import type { Producer } from "../producer/producer.js";
+import { Producer, type CloseOptions, type CloseReport } from "../producer/producer.js";
+import type { Worker } from "node:worker_threads";
+import type { Registry } from "prom-client";
+import { ProducerMetrics } from "./metrics.js";
 import { TopicHandle } from "./topic-handle.js";
 
 /** Options of `createTopic`. */
@@ -27,6 +32,8 @@ export interface TopicOptions {
   partitions?: number;
   /** Copies of each partition, on logs that replicate (NATS JetStream). Default 1. */
   replicas?: number;
+  /** When the topic exists already, return its description instead of failing with TOPIC_EXISTS (its settings are left as they are). */
+  ifNotExists?: boolean;
   /** Validator: built-in name (`default`, `json-schema`), `"export:module"`, or `{ module, export, config }`. */
   validator?: PluginSpecInput;
   /** Partition selector: `round-robin` (default), `key-hash`, or a custom plugin. */
@@ -47,10 +54,26 @@ export interface PluginOptions {
 export interface ConnectOptions {
   /** How long to wait for the log to answer. Default 5000 ms. */
   timeoutMs?: number;
+  /** Stops waiting for the log (rejecting with the signal's reason). */
+  signal?: AbortSignal;
   /** Where plugins may be loaded from. */
   plugins?: PluginOptions;
   /** For `nats://` URLs: credentials and TLS of the NATS connection, passed through to nats.js. */
   nats?: NatsConnectOptions;
+  /** Where the driver and its producers and consumers log (pino-compatible). Default: stderr. */
+  logger?: Logger;
+  /** Export the producers' metrics to this prom-client registry (see README "Metrics"). */
+  metrics?: { registry: Registry };
+}
+
+/** What became of the events of every producer when a driver closed. */
+export interface DriverCloseReport {
+  producers: CloseReport[];
+  acknowledged: number;
+  failed: number;
+  leftInWal: number;
+  lost: number;
+  cutShort: boolean;
 }
 
 /** Options of the embedded broker. */
@@ -63,11 +86,16 @@ export interface EmbeddedOptions {
   fsync?: "always" | "interval" | "never";
   /** Where plugins may be loaded from. */
   plugins?: PluginOptions;
+  /** Where the driver and its producers and consumers log (pino-compatible). Default: stderr. */
+  logger?: Logger;
+  /** Export the producers' metrics to this prom-client registry (see README "Metrics"). */
+  metrics?: { registry: Registry };
 }
 
 /** A broker this driver started and must stop. */
 interface OwnedBroker {
   readonly url: string;
+  readonly worker?: Worker;
   close(): Promise<void>;
 }
 
@@ -77,15 +105,19 @@ export class Driver implements AsyncDisposable {
   readonly #log: LogDriver;
   readonly #policy: PluginPolicy;
   readonly #embedded: OwnedBroker | undefined;
+  readonly #logger: Logger;
+  readonly #metrics: ProducerMetrics | undefined;
   readonly #pools = new Set<ThreadPool>();
   /** Open producers and consumers, closed with the driver. */
   readonly #open = new Set<Producer | Consumer>();
-  #closed = false;
+  #closing: Promise<DriverCloseReport> | undefined;
 
-  private constructor(log: LogDriver, policy: PluginPolicy, embedded: OwnedBroker | undefined) {
+  private constructor(log: LogDriver, policy: PluginPolicy, embedded: OwnedBroker | undefined, logger: Logger, metrics: ConnectOptions["metrics"]) {
     this.#log = log;
     this.#policy = policy;
     this.#embedded = embedded;
+    this.#logger = logger;
+    this.#metrics = metrics ? ProducerMetrics.of(metrics.registry) : undefined;
   }
 
   /**
@@ -96,7 +128,16 @@ export class Driver implements AsyncDisposable {
    */
   static async connect(url: string, options: ConnectOptions = {}): Promise<Driver> {
     const policy = pluginPolicy(options.plugins);
-    return new Driver(await connectDriver(url, { timeoutMs: options.timeoutMs, nats: options.nats }), policy, undefined);
+    const logger = checkedLogger(options.logger);
+    const connecting = connectDriver(url, { timeoutMs: options.timeoutMs, logger, nats: options.nats });
+    // An abandoned connection is closed once it completes.
+    if (options.signal) {
+      connecting.then(
+        (log) => void (options.signal!.aborted && log.close()),
+        () => {},
+      );
+    }
+    return new Driver(await abortable(connecting, options.signal), policy, undefined, logger, checkedMetrics(options.metrics));
   }
 
   /**
@@ -107,15 +148,21 @@ export class Driver implements AsyncDisposable {
   static async embedded(options: EmbeddedOptions): Promise<Driver> {
     if (!options?.dir) throw new InvalidArgumentError("Driver.embedded needs a data directory: { dir }");
     const policy = pluginPolicy(options.plugins);
+    const logger = checkedLogger(options.logger);
     // Loaded on demand: a client of a remote log never loads the broker.
     const { startBrokerThread } = await import("../broker/broker-thread.js");
     const broker = await startBrokerThread({ dir: options.dir, port: options.port ?? 0, host: "127.0.0.1", fsync: options.fsync });
     try {
-      return new Driver(await connectDriver(broker.url), policy, broker);
+      return new Driver(await connectDriver(broker.url, { logger }), policy, broker, logger, checkedMetrics(options.metrics));
     } catch (err) {
       await broker.close();
       throw err;
     }
+  }
+
+  /** @internal The embedded broker's thread (for utilization measurements). */
+  get brokerWorker(): Worker | undefined {
+    return this.#embedded?.worker;
   }
 
   /** URL of the log (`tributary://host:port` of the embedded broker, for other processes). */
@@ -146,7 +193,12 @@ export class Driver implements AsyncDisposable {
     } catch (err) {
       throw new InvalidArgumentError(`cannot create topic '${name}': ${(err as Error).message}`, { cause: err });
     }
-    return this.#log.createTopic(name, { partitions, replicas, pipeline });
+    try {
+      return await this.#log.createTopic(name, { partitions, replicas, pipeline });
+    } catch (err) {
+      if (options.ifNotExists && (err as BrokerError).code === "TOPIC_EXISTS") return this.#log.describeTopic(name);
+      throw err;
+    }
   }
 
   /**
@@ -158,9 +210,13 @@ export class Driver implements AsyncDisposable {
   async openTopic(name: string): Promise<TopicHandle> {
     this.#checkOpen();
     const description = await this.#log.describeTopic(name);
-    return new TopicHandle(this.#log, description, this.#runnable(name, description.pipeline), (c) => {
+    const metrics = this.#metrics;
+    return new TopicHandle(this.#log, description, this.#runnable(name, description.pipeline), this.#logger, metrics, (c) => {
       this.#open.add(c);
-      c.onClosed = () => this.#open.delete(c);
+      c.onClosed = () => {
+        this.#open.delete(c);
+        if (c instanceof Producer) metrics?.forget(c);
+      };
     });
   }
 
@@ -196,22 +252,40 @@ export class Driver implements AsyncDisposable {
     return pool;
   }
 
-  /** Closes consumers and producers (flushing them), pools, the connection, and the embedded broker. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await Promise.all([...this.#open].map((c) => c.close().catch(() => {})));
+  /**
+   * Closes producers (waiting at most `timeoutMs` for their events, see
+   * `Producer.close`), consumers, pools, the connection, and the embedded broker; reports
+   * what became of the events. Idempotent.
+   */
+  close(options: CloseOptions = {}): Promise<DriverCloseReport> {
+    this.#closing ??= this.#close(options);
+    return this.#closing;
+  }
+
+  async #close(options: CloseOptions): Promise<DriverCloseReport> {
+    const open = [...this.#open];
+    const producers = await Promise.all(open.filter((c): c is Producer => c instanceof Producer).map((p) => p.close(options)));
+    await Promise.all(open.filter((c) => !(c instanceof Producer)).map((c) => c.close().catch(() => {})));
     await Promise.all([...this.#pools].map((p) => p.close()));
     await this.#log.close();
     await this.#embedded?.close();
+    const sum = (k: "acknowledged" | "failed" | "leftInWal" | "lost") => producers.reduce((n, r) => n + r[k], 0);
+    return {
+      producers,
+      acknowledged: sum("acknowledged"),
+      failed: sum("failed"),
+      leftInWal: sum("leftInWal"),
+      lost: sum("lost"),
+      cutShort: producers.some((r) => r.cutShort),
+    };
   }
 
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   #checkOpen(): void {
-    if (this.#closed) throw new ClosedError(`driver for ${this.#log.url} is closed`);
+    if (this.#closing) throw new ClosedError(`driver for ${this.#log.url} is closed`);
   }
 
   /** The stored pipeline in its runnable form here, or an error naming the topic and plugin. */
@@ -225,6 +299,20 @@ export class Driver implements AsyncDisposable {
     };
     return { validator: resolve("validator"), partitionSelector: resolve("partitionSelector"), serializer: resolve("serializer") };
   }
+}
+
+function checkedMetrics(metrics: ConnectOptions["metrics"]): ConnectOptions["metrics"] {
+  if (metrics !== undefined && typeof (metrics as { registry?: { registerMetric?: unknown } })?.registry?.registerMetric !== "function") {
+    throw new InvalidArgumentError("metrics must be { registry } with a prom-client Registry");
+  }
+  return metrics;
+}
+
+function checkedLogger(logger: Logger | undefined): Logger {
+  if (logger === undefined) return stderrLogger;
+  const problem = loggerProblem(logger);
+  if (problem) throw new InvalidArgumentError(problem);
+  return logger;
 }
 
 function pluginPolicy(options: PluginOptions | undefined): PluginPolicy {

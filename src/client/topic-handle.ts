@@ -1,5 +1,7 @@
 /** A handle on an existing topic: its layout and pipeline, and factories of producers and consumers. */
 import type { PipelineSpecs, TopicDescription } from "../core/types.js";
+import type { Logger } from "../core/logger.js";
+import type { ProducerMetrics } from "./metrics.js";
 import type { LogDriver } from "../drivers/contract.js";
 import { ThreadPool } from "../pipeline/thread-pool.js";
 import { Consumer, type ConsumerOptions } from "../consumer/consumer.js";
@@ -8,6 +10,8 @@ import type { ProducerOptions } from "../producer/options.js";
 
 export class TopicHandle {
   readonly #log: LogDriver;
+  readonly #logger: Logger;
+  readonly #metrics: ProducerMetrics | undefined;
   readonly #track: (closable: Producer | Consumer) => void;
 
   /** @internal Use `driver.openTopic(name)`. */
@@ -17,9 +21,13 @@ export class TopicHandle {
     readonly description: TopicDescription,
     /** The validator, partition selector and serializer every producer of the topic runs, resolved on this side. */
     readonly pipeline: PipelineSpecs,
+    logger: Logger,
+    metrics: ProducerMetrics | undefined,
     track: (closable: Producer | Consumer) => void,
   ) {
     this.#log = log;
+    this.#logger = logger;
+    this.#metrics = metrics;
     this.#track = track;
   }
 
@@ -41,7 +49,7 @@ export class TopicHandle {
     const log = this.#log;
     const topic = this.description;
     const producer = new Producer(
-      { topic, specs: this.pipeline, capabilities: log.capabilities, appender: (producerId) => log.appender(topic, producerId) },
+      { topic, specs: this.pipeline, capabilities: log.capabilities, appender: (producerId) => log.appender(topic, producerId), logger: this.#logger, observe: this.#metrics && ((p) => this.#metrics!.observe(p)) },
       options.threadPool ?? inlinePool,
       options,
     );

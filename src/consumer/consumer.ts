@@ -27,6 +27,13 @@ export interface ConsumerOptions {
   start?: StartPosition;
   /** Events buffered ahead of the iterator before reading pauses; default 10 000. */
   maxBuffered?: number;
+  /**
+   * `true` (default): follow new events until closed. `false`: end at the end of each
+   * partition as it was when reading began; iteration then ends, `poll` returns `[]`.
+   */
+  follow?: boolean;
+  /** Closes the consumer when it aborts: iteration ends, `poll` returns `[]`. */
+  signal?: AbortSignal;
 }
 
 /** One event as a consumer hands it out. */
@@ -58,6 +65,8 @@ interface Pending {
   batch: ReadBatch;
   /** Position of the next event to hand out. */
   at: number;
+  /** Events of the batch to hand out (fewer than its count at the end of a finite read). */
+  count: number;
   records: Iterator<RecordView>;
 }
 
@@ -83,7 +92,8 @@ class Event implements ConsumedEvent {
  * Reads a topic's partitions as one stream of events, in ID order within a partition.
  * Iterate it with `for await` (leaving the loop closes the consumer) or pull batches
  * with {@link Consumer.poll}. Reading starts when the consumer is created and follows
- * new events until {@link Consumer.close}.
+ * new events until {@link Consumer.close}, or (with `follow: false`) ends at the end
+ * of each partition as it was when reading began.
  */
 export class Consumer implements AsyncIterable<ConsumedEvent> {
   readonly #driver: LogDriver;
@@ -91,6 +101,9 @@ export class Consumer implements AsyncIterable<ConsumedEvent> {
   readonly #serializerSpec: PluginSpec;
   readonly #name: string;
   readonly #maxBuffered: number;
+  readonly #follow: boolean;
+  /** Partitions still being read; with `follow: false` iteration ends at 0. */
+  #reading: number;
   readonly #committer: CursorCommitter;
   #serializer: Serializer | undefined;
   readonly #queue: Pending[] = [];
@@ -110,14 +123,20 @@ export class Consumer implements AsyncIterable<ConsumedEvent> {
    * in its runnable form.
    */
   constructor(driver: LogDriver, topic: TopicDescription, serializer: PluginSpec, options: ConsumerOptions) {
-    const { name, partitions, start, maxBuffered } = validateOptions(topic, options);
+    const { name, partitions, start, maxBuffered, follow, signal } = validateOptions(topic, options);
     this.#driver = driver;
     this.#topic = topic;
     this.#serializerSpec = serializer;
     this.#name = name;
     this.#maxBuffered = maxBuffered;
+    this.#follow = follow;
+    this.#reading = partitions.length;
     this.#committer = new CursorCommitter((partition, next) => driver.commitCursor(topic.name, name, partition, next));
     this.#running = this.#run(partitions, start).catch((err: unknown) => this.#fail(err));
+    if (signal) {
+      if (signal.aborted) void this.close();
+      else signal.addEventListener("abort", () => void this.close(), { once: true });
+    }
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ConsumedEvent> {
@@ -139,10 +158,15 @@ export class Consumer implements AsyncIterable<ConsumedEvent> {
    * Resolves with `[]` on timeout or once closed; rejects with the error that stopped
    * the consumer (read error, deleted topic, undecodable metadata).
    */
-  poll(max = DEFAULT_POLL_MAX, timeoutMs = DEFAULT_POLL_TIMEOUT_MS): Promise<ConsumedEvent[]> {
+  poll(max = DEFAULT_POLL_MAX, timeoutMs = DEFAULT_POLL_TIMEOUT_MS, options: { signal?: AbortSignal } = {}): Promise<ConsumedEvent[]> {
     if (!Number.isInteger(max) || max < 1) return Promise.reject(new InvalidArgumentError(`poll max must be a positive integer, got ${max}`));
     if (!(timeoutMs >= 0)) return Promise.reject(new InvalidArgumentError(`poll timeout must be >= 0 ms, got ${timeoutMs}`));
-    return this.#take(max, timeoutMs);
+    return this.#take(max, timeoutMs, options.signal);
+  }
+
+  /** True once a finite consumer (`follow: false`) read every partition to its end and handed everything out, or it closed. */
+  get ended(): boolean {
+    return this.#closing !== undefined || (!this.#follow && this.#reading === 0 && this.#buffered === 0 && !this.#failure);
   }
 
   /** @internal Called once the consumer has closed (the driver forgets it). */
@@ -176,26 +200,39 @@ export class Consumer implements AsyncIterable<ConsumedEvent> {
     ]);
     this.#serializer = serializer;
     if (this.#stopped) return;
+    // A finite read ends where each partition ended when reading began.
+    const ends = this.#follow ? undefined : (await this.#driver.describeTopic(this.#topic.name)).partitionInfo;
+    if (this.#stopped) return;
     this.#streams = partitions.map((partition, i) => {
       const cursor = cursors[i];
-      return this.#driver.read({ topic: this.#topic.name, partition, start: cursor === undefined ? start : { offset: cursor }, follow: true });
+      return this.#driver.read({ topic: this.#topic.name, partition, start: cursor === undefined ? start : { offset: cursor }, follow: this.#follow });
     });
-    await Promise.all(this.#streams.map((stream, i) => this.#pump(stream, partitions[i]!)));
+    await Promise.all(this.#streams.map((stream, i) => this.#pump(stream, partitions[i]!, ends?.find((p) => p.partition === partitions[i])?.nextOffset)));
   }
 
-  async #pump(stream: PartitionReader, partition: number): Promise<void> {
-    for await (const batch of stream) {
-      if (this.#stopped) return;
-      if (batch.count === 0) continue;
-      this.#queue.push({ batch, at: 0, records: iterateRecords(batch.records, batch.count) });
-      this.#buffered += batch.count;
+  async #pump(stream: PartitionReader, partition: number, end: EventID | undefined): Promise<void> {
+    try {
+      if (end === 0) return stream.cancel();
+      for await (const batch of stream) {
+        if (this.#stopped) return;
+        if (batch.count === 0) continue;
+        const count = end === undefined ? batch.count : countBelow(batch, end);
+        if (count > 0) {
+          this.#queue.push({ batch, at: 0, count, records: iterateRecords(batch.records, batch.count) });
+          this.#buffered += count;
+          this.#wake();
+        }
+        if (count < batch.count || (end !== undefined && lastId(batch) >= end - 1)) return stream.cancel();
+        // Not pulling from the stream lets gRPC flow control hold the broker back.
+        while (this.#buffered >= this.#maxBuffered && !this.#stopped) await new Promise<void>((r) => this.#spaceWaiters.push(r));
+        if (this.#stopped) return;
+      }
+      // A follow stream only ends by itself when the broker closed the partition.
+      if (this.#follow && !this.#stopped) throw await this.#endReason(partition);
+    } finally {
+      this.#reading--;
       this.#wake();
-      // Not pulling from the stream lets gRPC flow control hold the broker back.
-      while (this.#buffered >= this.#maxBuffered && !this.#stopped) await new Promise<void>((r) => this.#spaceWaiters.push(r));
-      if (this.#stopped) return;
     }
-    // A follow stream only ends by itself when the broker closed the partition.
-    if (!this.#stopped) throw await this.#endReason(partition);
   }
 
   /** Why the broker ended a follow stream: usually the topic was deleted. */
@@ -208,22 +245,26 @@ export class Consumer implements AsyncIterable<ConsumedEvent> {
     return new BrokerError("UNAVAILABLE", `the broker ended the read stream of topic '${this.#topic.name}' partition ${partition}`);
   }
 
-  async #take(max: number, timeoutMs: number): Promise<ConsumedEvent[]> {
+  async #take(max: number, timeoutMs: number, signal?: AbortSignal): Promise<ConsumedEvent[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (this.#closing) return [];
       if (this.#buffered > 0) return this.#takeBuffered(max);
       if (this.#failure) throw this.#failure.error;
+      if (!this.#follow && this.#reading === 0) return [];
+      if (signal?.aborted) throw signal.reason;
       const wait = deadline - Date.now();
       if (wait <= 0) return [];
       let timer: NodeJS.Timeout | undefined;
       let waiter: (() => void) | undefined;
       await new Promise<void>((resolve) => {
-        waiter = resolve;
-        this.#dataWaiters.push(resolve);
-        if (wait !== Infinity) timer = setTimeout(resolve, wait);
+        waiter = () => resolve();
+        this.#dataWaiters.push(waiter);
+        if (wait !== Infinity) timer = setTimeout(waiter, wait);
+        signal?.addEventListener("abort", waiter, { once: true });
       });
       clearTimeout(timer);
+      signal?.removeEventListener("abort", waiter!);
       // On a timeout the waiter is still listed: drop it, or idle polling piles them up.
       const at = this.#dataWaiters.indexOf(waiter!);
       if (at >= 0) this.#dataWaiters.splice(at, 1);
@@ -240,7 +281,7 @@ export class Consumer implements AsyncIterable<ConsumedEvent> {
       const at = head.at++;
       const id = batch.ids ? batch.ids[at]! : batch.firstEventId + at;
       const timestamp = batch.timestamps ? batch.timestamps[at]! : batch.timestampMs;
-      if (head.at === batch.count) this.#queue.shift();
+      if (head.at === head.count) this.#queue.shift();
       this.#buffered--;
       let metadata: unknown;
       try {
@@ -288,9 +329,11 @@ export class Consumer implements AsyncIterable<ConsumedEvent> {
   }
 }
 
-function validateOptions(topic: TopicDescription, options: ConsumerOptions): Required<ConsumerOptions> {
+function validateOptions(topic: TopicDescription, options: ConsumerOptions): Required<Omit<ConsumerOptions, "signal">> & { signal: AbortSignal | undefined } {
   if (typeof options !== "object" || options === null) throw new InvalidArgumentError("consumer options must be an object with at least a name");
-  const { name, partitions, start = "earliest", maxBuffered = DEFAULT_MAX_BUFFERED } = options;
+  const { name, partitions, start = "earliest", maxBuffered = DEFAULT_MAX_BUFFERED, follow = true, signal } = options;
+  if (typeof follow !== "boolean") throw new InvalidArgumentError(`consumer follow must be true or false, got ${JSON.stringify(follow)}`);
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidArgumentError("consumer signal must be an AbortSignal");
   if (typeof name !== "string" || name.length === 0) throw new InvalidArgumentError(`consumer name must be a non-empty string, got ${JSON.stringify(name)}`);
   const all = [...Array(topic.partitions).keys()];
   if (partitions !== undefined) {
@@ -306,7 +349,19 @@ function validateOptions(topic: TopicDescription, options: ConsumerOptions): Req
     throw new InvalidArgumentError(`consumer start must be "earliest", "latest", { offset: n >= 0 } or { time: ms >= 0 }, got ${JSON.stringify(start)}`);
   }
   if (!Number.isInteger(maxBuffered) || maxBuffered < 1) throw new InvalidArgumentError(`consumer maxBuffered must be a positive integer, got ${maxBuffered}`);
-  return { name, partitions: partitions ?? all, start, maxBuffered };
+  return { name, partitions: partitions ?? all, start, maxBuffered, follow, signal };
+}
+
+/** Events of a batch with an ID below `end`. */
+function countBelow(batch: ReadBatch, end: EventID): number {
+  if (!batch.ids) return Math.max(0, Math.min(batch.count, end - batch.firstEventId));
+  let n = 0;
+  while (n < batch.count && batch.ids[n]! < end) n++;
+  return n;
+}
+
+function lastId(batch: ReadBatch): EventID {
+  return batch.ids ? batch.ids[batch.count - 1]! : batch.firstEventId + batch.count - 1;
 }
 
 function isStartPosition(start: unknown): start is StartPosition {

@@ -6,62 +6,95 @@
  * promises, and a failed future that nobody awaits cannot become an unhandled rejection;
  * its error goes to the producer's error listeners instead.
  *
- * Only the producer settles a future, through two functions of this module that reach
- * its hard-private fields; they are not part of the public API.
+ * Only the producer settles a future, through the internal functions at the end of this
+ * module, which reach the hard-private fields. They are not part of the public API (this
+ * comment is published with the declarations, so it does not name them).
  */
+import { abortable } from "./abort.js";
 import type { EventID } from "./types.js";
 
 const PENDING = 0;
 const RESOLVED = 1;
 const REJECTED = 2;
+/** Longest delay a Node timer holds. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 let resolveImpl: (future: EventFuture, id: EventID | undefined, partition: number) => void;
 let rejectImpl: (future: EventFuture, error: Error, partition: number) => void;
 let durableImpl: (future: EventFuture) => boolean;
 let isDurableImpl: (future: EventFuture) => boolean;
+let observedImpl: (future: EventFuture) => boolean;
+let callbackImpl: (future: EventFuture) => DeliveryCallback | undefined;
+
+/** Called once an event is acknowledged (`error` undefined) or failed (`id` undefined). */
+export type DeliveryCallback = (error: Error | undefined, id: EventID | undefined, partition: number) => void;
+
+/**
+ * What only some futures need: promises somebody asked for, and a push's `onDelivery`.
+ * Kept apart so that a million futures nobody awaits stay small (less to collect).
+ */
+interface Extras {
+  promise?: Promise<EventID>;
+  settle?: { resolve: (id: EventID) => void; reject: (e: Error) => void };
+  durablePromise?: Promise<void>;
+  durableSettle?: { resolve: () => void; reject: (e: Error) => void };
+  onDelivery?: DeliveryCallback;
+}
+
+/** Flag in #state: the event is in the producer's write-ahead log. */
+const DURABLE = 4;
+const OUTCOME = 3;
 
 export class EventFuture implements PromiseLike<EventID> {
+  /** PENDING, RESOLVED or REJECTED, plus the DURABLE flag. */
   #state = PENDING;
   #value: EventID | Error | undefined;
   #partition = -1;
-  #promise: Promise<EventID> | undefined;
-  #settle: { resolve: (id: EventID) => void; reject: (e: Error) => void } | undefined;
-  /** In the producer's write-ahead log (under its fsync policy). */
-  #durable = false;
-  #durablePromise: Promise<void> | undefined;
-  #durableSettle: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  #extras: Extras | undefined;
 
   static {
     resolveImpl = (f, id, partition) => {
-      if (f.#state !== PENDING) return;
-      f.#state = RESOLVED;
+      if ((f.#state & OUTCOME) !== PENDING) return;
+      f.#state = (f.#state & DURABLE) | RESOLVED;
       f.#value = id;
       f.#partition = partition;
-      f.#settle?.resolve(id as EventID);
-      f.#durableSettle?.resolve();
+      const x = f.#extras;
+      if (x !== undefined) {
+        x.settle?.resolve(id as EventID);
+        x.durableSettle?.resolve();
+      }
     };
     rejectImpl = (f, error, partition) => {
-      if (f.#state !== PENDING) return;
-      f.#state = REJECTED;
+      if ((f.#state & OUTCOME) !== PENDING) return;
+      const durable = f.#state & DURABLE;
+      f.#state = durable | REJECTED;
       f.#value = error;
       if (partition >= 0) f.#partition = partition;
-      f.#settle?.reject(error);
-      if (!f.#durable) f.#durableSettle?.reject(error);
+      const x = f.#extras;
+      if (x !== undefined) {
+        x.settle?.reject(error);
+        if (!durable) x.durableSettle?.reject(error);
+      }
     };
     durableImpl = (f) => {
-      if (f.#durable || f.#state !== PENDING) return false;
-      f.#durable = true;
-      f.#durableSettle?.resolve();
+      if (f.#state !== PENDING) return false;
+      f.#state = DURABLE;
+      f.#extras?.durableSettle?.resolve();
       return true;
     };
-    isDurableImpl = (f) => f.#durable;
+    isDurableImpl = (f) => (f.#state & DURABLE) !== 0;
+    callbackImpl = (f) => f.#extras?.onDelivery;
+    observedImpl = (f) => f.#extras !== undefined;
   }
 
   /** @internal Futures are made by `Producer.push`. */
   constructor(
     /** Position of the event in its producer's push sequence (0-based). */
     readonly index: number,
-  ) {}
+    onDelivery?: DeliveryCallback,
+  ) {
+    if (onDelivery !== undefined) this.#extras = { onDelivery };
+  }
 
   /** Partition the event went to; -1 until known (it is known once completed, unless the event failed before a partition was chosen). */
   get partition(): number {
@@ -70,17 +103,17 @@ export class EventFuture implements PromiseLike<EventID> {
 
   /** True once the event is acknowledged or has failed. */
   get completed(): boolean {
-    return this.#state !== PENDING;
+    return (this.#state & OUTCOME) !== PENDING;
   }
 
   /** The error, once the event failed. */
   get error(): Error | undefined {
-    return this.#state === REJECTED ? (this.#value as Error) : undefined;
+    return (this.#state & OUTCOME) === REJECTED ? (this.#value as Error) : undefined;
   }
 
   /** The event's ID once acknowledged (undefined before, or when it failed). */
   get id(): EventID | undefined {
-    return this.#state === RESOLVED ? (this.#value as EventID) : undefined;
+    return (this.#state & OUTCOME) === RESOLVED ? (this.#value as EventID) : undefined;
   }
 
   then<A = EventID, B = never>(
@@ -96,17 +129,22 @@ export class EventFuture implements PromiseLike<EventID> {
 
   /**
    * Waits at most `timeoutMs` for the event's ID; resolves `undefined` on timeout.
-   * Rejects, like `await future`, when the event failed.
+   * Rejects, like `await future`, when the event failed, and with the signal's reason
+   * when `signal` aborts the wait. A timeout longer than a timer can hold (2^31 - 1 ms,
+   * about 24.8 days; `Infinity` included) waits without one.
    */
-  wait(timeoutMs: number): Promise<EventID | undefined> {
-    if (this.#state !== PENDING) return this.#asPromise();
-    return new Promise((resolve, reject) => {
+  wait(timeoutMs: number, options: { signal?: AbortSignal } = {}): Promise<EventID | undefined> {
+    if (this.completed) return this.#asPromise();
+    // Node fires a timer whose delay does not fit in 32 bits after 1 ms instead.
+    if (timeoutMs > MAX_TIMER_MS) return abortable(this.#asPromise(), options.signal);
+    const waiting = new Promise<EventID | undefined>((resolve, reject) => {
       const timer = setTimeout(() => resolve(undefined), timeoutMs);
       this.#asPromise().then(
         (id) => (clearTimeout(timer), resolve(id)),
         (err) => (clearTimeout(timer), reject(err)),
       );
     });
+    return abortable(waiting, options.signal);
   }
 
   /**
@@ -115,19 +153,23 @@ export class EventFuture implements PromiseLike<EventID> {
    * Rejects when the event failed before it became durable.
    */
   durable(): Promise<void> {
-    if (this.#durable || this.#state === RESOLVED) return Promise.resolve();
-    if (this.#state === REJECTED) return handled(Promise.reject(this.#value as Error));
-    this.#durablePromise ??= handled(new Promise<void>((resolve, reject) => (this.#durableSettle = { resolve, reject })));
-    return this.#durablePromise;
+    const state = this.#state;
+    if (state & DURABLE || (state & OUTCOME) === RESOLVED) return Promise.resolve();
+    if ((state & OUTCOME) === REJECTED) return handled(Promise.reject(this.#value as Error));
+    const x = (this.#extras ??= {});
+    x.durablePromise ??= handled(new Promise<void>((resolve, reject) => (x.durableSettle = { resolve, reject })));
+    return x.durablePromise;
   }
 
   #asPromise(): Promise<EventID> {
-    if (!this.#promise) {
-      if (this.#state === RESOLVED) this.#promise = Promise.resolve(this.#value as EventID);
-      else if (this.#state === REJECTED) this.#promise = Promise.reject(this.#value as Error);
-      else this.#promise = new Promise((resolve, reject) => (this.#settle = { resolve, reject }));
+    const x = (this.#extras ??= {});
+    if (!x.promise) {
+      const outcome = this.#state & OUTCOME;
+      if (outcome === RESOLVED) x.promise = Promise.resolve(this.#value as EventID);
+      else if (outcome === REJECTED) x.promise = Promise.reject(this.#value as Error);
+      else x.promise = new Promise((resolve, reject) => (x.settle = { resolve, reject }));
     }
-    return this.#promise;
+    return x.promise;
   }
 }
 
@@ -151,8 +193,18 @@ export function isDurable(future: EventFuture): boolean {
   return isDurableImpl(future);
 }
 
+/** @internal Whether anybody will hear of the future's outcome (then/await, durable(), onDelivery). */
+export function isObserved(future: EventFuture): boolean {
+  return observedImpl(future);
+}
+
 /** The promise, marked handled: `durable()` asked for and not awaited never crashes the process. */
 function handled<T>(promise: Promise<T>): Promise<T> {
   promise.catch(() => {});
   return promise;
+}
+
+/** @internal The push's `onDelivery` callback, if it had one. */
+export function deliveryCallbackOf(future: EventFuture): DeliveryCallback | undefined {
+  return callbackImpl(future);
 }

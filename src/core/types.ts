@@ -34,6 +34,12 @@ export interface PushOptions {
   partition?: number;
   /** Key handed to the partition selector (`key-hash` hashes it). */
   key?: string;
+  /**
+   * Called once with the event's outcome: `(undefined, id, partition)` when acknowledged,
+   * `(error, undefined, partition)` when it failed (partition -1 if none was chosen). No
+   * Promise is made for it; a callback that throws is logged, not rethrown.
+   */
+  onDelivery?: (error: Error | undefined, id: EventID | undefined, partition: number) => void;
 }
 
 /** Where reading a partition starts: its first event, the next appended one, an event ID, or an append time (ms since epoch). */

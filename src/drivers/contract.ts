@@ -11,6 +11,7 @@
  *
  * A driver never imports producer, consumer, client or broker code.
  */
+import type { Logger } from "../core/logger.js";
 import type { EventID, PipelineSpecs, StartPosition, TopicDescription } from "../core/types.js";
 
 /** What a backend can do, and its limits; the producer sizes events and batches by them. */
@@ -23,7 +24,7 @@ export interface DriverCapabilities {
   readonly maxBatchEvents: number;
   /**
    * True when the events of one appended batch get the IDs `first … first + count - 1`;
-   * false when the appender answers one ID per event ({@link AppendAck.ids}).
+   * false when the appender answers one ID per event (`AppendAck.ids`).
    */
   readonly contiguousIds: boolean;
   /**
@@ -156,6 +157,8 @@ export interface LogDriver {
 export interface DriverConnectOptions {
   /** How long to wait for the log to answer. Default 5 s. */
   timeoutMs?: number;
+  /** Where the driver logs what its client library reports. */
+  logger?: Logger;
 }
 
 /** What a driver module exports. */

@@ -104,6 +104,8 @@ export function processChunkWith(pipeline: LoadedPipeline, input: ChunkInput, in
   const counts = new Int32Array(numPartitions);
   const failures: ChunkFailure[] = [];
   let staged = 0;
+  // A text serializer's output is encoded straight into the staging buffer: no buffer per event.
+  const toText = typeof serializer.serializeToString === "function";
 
   // Pass 1: run the stages, copy each serialized metadata into the staging buffer at once
   // (a serializer may reuse its output buffer), and size each partition's blob.
@@ -134,19 +136,29 @@ export function processChunkWith(pipeline: LoadedPipeline, input: ChunkInput, in
         throw new Error(`explicit partition ${p} is out of range: the topic has ${numPartitions} partitions (0..${numPartitions - 1})`);
       }
       stage = "serializer";
-      const bytes = serializer.serialize(md);
-      if (!(bytes instanceof Uint8Array)) throw new Error(`serialize() returned ${describe(bytes)}, not a Uint8Array`);
-      const size = RECORD_HEADER_BYTES + bytes.byteLength + view.byteLength;
+      let mdBytes: number;
+      if (toText) {
+        const text = serializer.serializeToString!(md);
+        if (typeof text !== "string") throw new Error(`serializeToString() returned ${describe(text)}, not a string`);
+        // At most 3 bytes per UTF-16 unit; the exact count comes from the write itself.
+        if (staged + text.length * 3 > staging.byteLength) staging = grow(staging, staged, staged + text.length * 3);
+        mdBytes = staging.write(text, staged, "utf8");
+      } else {
+        const bytes = serializer.serialize(md);
+        if (!(bytes instanceof Uint8Array)) throw new Error(`serialize() returned ${describe(bytes)}, not a Uint8Array`);
+        mdBytes = bytes.byteLength;
+        if (staged + mdBytes > staging.byteLength) staging = grow(staging, staged, staged + mdBytes);
+        staging.set(bytes, staged);
+      }
+      const size = RECORD_HEADER_BYTES + mdBytes + view.byteLength;
       if (size > maxEventBytes) {
         throw new Error(
-          `the event is ${size} bytes (${bytes.byteLength} of metadata, ${view.byteLength} of data), above the broker's limit of ${maxEventBytes} bytes per event`,
+          `the event is ${size} bytes (${mdBytes} of metadata, ${view.byteLength} of data), above the broker's limit of ${maxEventBytes} bytes per event`,
         );
       }
-      if (staged + bytes.byteLength > staging.byteLength) staging = grow(staging, staged, staged + bytes.byteLength);
-      staging.set(bytes, staged);
       mdStart[i] = staged;
-      mdLength[i] = bytes.byteLength;
-      staged += bytes.byteLength;
+      mdLength[i] = mdBytes;
+      staged += mdBytes;
       views[i] = view;
       eventPartition[i] = p;
       counts[p]!++;

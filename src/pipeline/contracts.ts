@@ -42,6 +42,13 @@ export interface Serializer {
   serialize(metadata: unknown): Uint8Array;
   /** Decodes what {@link Serializer.serialize} produced. */
   deserialize(bytes: Uint8Array): unknown;
+  /**
+   * Optional, for serializers whose output is text: the metadata as a string. When a
+   * serializer has it, the pipeline calls it instead of `serialize` and writes the
+   * string's UTF-8 bytes straight into the batch, saving an intermediate buffer per event.
+   * Its UTF-8 encoding must equal what `serialize` returns.
+   */
+  serializeToString?(metadata: unknown): string;
 }
 
 /** The three plugin kinds of a topic pipeline. */

@@ -32,6 +32,7 @@ const BUILTINS: { readonly [K in PluginKind]: Readonly<Record<string, string>> }
   partitionSelector: {
     "round-robin": "./builtins/round-robin-selector.js",
     "key-hash": "./builtins/key-hash-selector.js",
+    murmur2: "./builtins/murmur2-selector.js",
   },
   serializer: {
     json: "./builtins/json-serializer.js",

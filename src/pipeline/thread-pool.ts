@@ -4,6 +4,7 @@
  * auto-placement.ts). One pool can serve many producers; a task is a whole chunk.
  */
 import { availableParallelism } from "node:os";
+import type { Worker } from "node:worker_threads";
 import { Piscina } from "piscina";
 import { InvalidArgumentError, TributaryError } from "../core/errors.js";
 import { AutoPlacement, type Placement } from "./auto-placement.js";
@@ -89,6 +90,11 @@ export class ThreadPool {
       () => undefined,
     );
     return turn.then((t) => t.output);
+  }
+
+  /** @internal The pool's worker threads (for utilization measurements). */
+  get workerThreads(): readonly Worker[] {
+    return (this.piscina?.threads ?? []) as Worker[];
   }
 
   /** Stops the worker threads. Producers using the pool must be closed first. */

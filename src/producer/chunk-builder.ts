@@ -15,12 +15,15 @@ export class ChunkBuilder {
   readonly data: DataParts[] = [];
   readonly futures: EventFuture[] = [];
   dataBytes = 0;
+  /** When the first event was added (ms since epoch): the start of its push-to-ack latency. */
+  firstPushAt = 0;
 
   get size(): number {
     return this.futures.length;
   }
 
   add(future: EventFuture, metadata: unknown, data: DataParts, bytes: number, partition: number, key: string | undefined): void {
+    if (this.futures.length === 0) this.firstPushAt = Date.now();
     if (key !== undefined && !this.keys) this.keys = new Array(this.futures.length);
     this.futures.push(future);
     this.metadata.push(metadata);

@@ -40,7 +40,8 @@ export function dataLength(parts: DataParts): number {
 /** Returns a string naming what is wrong with the push options, or undefined. */
 export function pushOptionsProblem(options: PushOptions | undefined, numPartitions: number): string | undefined {
   if (!options) return undefined;
-  const { partition, key } = options;
+  const { partition, key, onDelivery } = options;
+  if (onDelivery !== undefined && typeof onDelivery !== "function") return `onDelivery must be a function, got ${describeType(onDelivery)}`;
   if (partition !== undefined && (!Number.isInteger(partition) || partition < 0 || partition >= numPartitions)) {
     return `partition ${String(partition)} is not an integer in [0, ${numPartitions})`;
   }

@@ -8,6 +8,8 @@ import type { EventFuture } from "../core/future.js";
 export interface InFlightBatch {
   futures: EventFuture[];
   slotFreed: boolean;
+  /** When its first event was pushed (ms since epoch). */
+  pushedAt: number;
 }
 
 export class InFlightTable {
@@ -17,13 +19,21 @@ export class InFlightTable {
     return this.#batches.size;
   }
 
-  add(partition: number, seq: number, futures: EventFuture[]): void {
-    this.#batches.set(key(partition, seq), { futures, slotFreed: false });
+  add(partition: number, seq: number, futures: EventFuture[], pushedAt = 0): void {
+    this.#batches.set(key(partition, seq), { futures, slotFreed: false, pushedAt });
   }
 
   /** The batch, left in the table (a durability notice). */
   get(partition: number, seq: number): InFlightBatch | undefined {
     return this.#batches.get(key(partition, seq));
+  }
+
+  /** Removes and yields every batch (the producer closes without waiting for them). */
+  *drain(): Generator<{ partition: number; seq: number; batch: InFlightBatch }> {
+    for (const [k, batch] of this.#batches) {
+      this.#batches.delete(k);
+      yield { partition: Math.floor(k / 2 ** 32), seq: k % 2 ** 32, batch };
+    }
   }
 
   /** Removes and returns a batch (its ack or failure); undefined when it was not in flight. */

@@ -19,6 +19,8 @@ interface QueuedPart {
   futures: EventFuture[];
   /** When the part was queued (ms since epoch): its delivery deadline counts from here. */
   since: number;
+  /** When its first event was pushed (ms since epoch). */
+  pushedAt: number;
 }
 
 /** A batch ready to go: its blobs (sent back to back) and its events' futures. */
@@ -30,6 +32,8 @@ export interface ReadyBatch {
   bytes: number;
   /** When the oldest of its events was queued (ms since epoch). */
   since: number;
+  /** When the first of its events was pushed (ms since epoch). */
+  pushedAt: number;
 }
 
 export interface BatchPolicy {
@@ -78,8 +82,8 @@ export class PartitionBatcher {
     return this.queue[0]!.since + this.policy.lingerMs;
   }
 
-  enqueue(records: Uint8Array, futures: EventFuture[], now = Date.now()): void {
-    this.queue.push({ records, futures, since: now });
+  enqueue(records: Uint8Array, futures: EventFuture[], now = Date.now(), pushedAt = now): void {
+    this.queue.push({ records, futures, since: now, pushedAt });
     this.queuedEvents += futures.length;
     this.queuedBytes += records.byteLength;
   }
@@ -121,6 +125,7 @@ export class PartitionBatcher {
     const parts: Uint8Array[] = [];
     const futures: EventFuture[] = [];
     const since = this.queue[0]?.since ?? Date.now();
+    const pushedAt = this.queue[0]?.pushedAt ?? since;
     let bytes = 0;
     while (this.queue.length > 0 && futures.length < maxEvents) {
       const head = this.queue[0]!;
@@ -147,6 +152,6 @@ export class PartitionBatcher {
     }
     this.queuedEvents -= futures.length;
     this.queuedBytes -= bytes;
-    return { partition: this.partition, seq: this.nextSeq++, parts, futures, bytes, since };
+    return { partition: this.partition, seq: this.nextSeq++, parts, futures, bytes, since, pushedAt };
   }
 }

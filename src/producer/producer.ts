@@ -2,15 +2,17 @@
  * The Producer: main-thread entry of the pipeline, a facade over small parts.
  *
  *   push() ─► ChunkBuilder ─► ChunkRunner (ThreadPool: validate → select → serialize)
- *          ─► Sequencer (Strict: push order) ─► PartitionBatcher (fixed n | adaptive)
- *          ─► TransportHost (transport thread, the driver's appender) ─► acks
- *          ─► InFlightTable ─► Settlement (futures, FlushTracker, CapacityGate)
+ *          ─► Sequencer (Strict: push order) ─► Sender (PartitionBatcher: fixed n |
+ *             adaptive; in-flight table) ─► TransportHost (transport thread, the driver's
+ *             appender, the WAL) ─► acks ─► Settlement (futures, FlushTracker, CapacityGate)
  *
  * Work on the main thread per event is a handful of array pushes; everything that
  * crosses a thread crosses per chunk or per batch.
  */
 import { randomUUID } from "node:crypto";
+import { abortable, settleWithin } from "../core/abort.js";
 import { BrokerError, ClosedError, DeliveryTimeoutError, ValidationError, type BrokerErrorCode } from "../core/errors.js";
+import { stderrLogger, type Logger } from "../core/logger.js";
 import { EventFuture } from "../core/future.js";
 import type { EventData, Metadata, PipelineSpecs, PushOptions, TopicDescription } from "../core/types.js";
 import type { AppenderSpec, DriverCapabilities } from "../drivers/contract.js";
@@ -23,17 +25,18 @@ import { CapacityGate } from "./capacity-gate.js";
 import { ChunkBuilder } from "./chunk-builder.js";
 import { ChunkRunner, type FinishedChunk } from "./chunk-runner.js";
 import { dataLength, metadataProblem, normalizeData, pushOptionsProblem } from "./event-input.js";
+import { FailureLog } from "./failure-log.js";
 import { FlushTracker } from "./flush-tracker.js";
-import { InFlightTable, type InFlightBatch } from "./in-flight.js";
+import type { ProducerCounters, ProducerObserver } from "./observer.js";
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from "./options.js";
-import { PartitionBatcher, type ReadyBatch } from "./partition-batcher.js";
+import { Sender } from "./sender.js";
 import { Sequencer } from "./sequencer.js";
-import { Settlement, type ErrorListener } from "./settlement.js";
+import { Settlement, type DeliveryListener, type ErrorListener } from "./settlement.js";
 import { Lifecycle } from "./state.js";
+import { WalState } from "./wal-state.js";
 
 export type { BulkAck, BulkEvent } from "./bulk.js";
-
-const NO_FUTURES: readonly EventFuture[] = [];
+export type { TransportStats } from "../transport/messages.js";
 
 /** What a producer needs to know of its topic and its log. */
 export interface ProducerTarget {
@@ -43,12 +46,45 @@ export interface ProducerTarget {
   capabilities: DriverCapabilities;
   /** How the transport thread appends, given the producer ID. */
   appender(producerId: string): AppenderSpec;
+  /** Where the producer logs (its driver's logger). */
+  logger?: Logger;
+  /** Metrics: an observer of batches for this producer, if the driver exports metrics. */
+  observe?: (producer: Producer) => ProducerObserver | undefined;
 }
 
 /** What `flush` waits for. */
 export interface FlushOptions {
   /** Wait only until every earlier event is durable in the WAL (or settled), not acknowledged. */
   durable?: boolean;
+  /** Stops waiting (rejecting with the signal's reason); the events are not affected. */
+  signal?: AbortSignal;
+}
+
+/** How long `close` may take. */
+export interface CloseOptions {
+  /**
+   * Longest wait for the events pushed before `close()` to be acknowledged. Those still
+   * unacknowledged then fail with ClosedError; with a WAL, the durable ones stay in the
+   * WAL and the next producer of this name delivers them. Default: no limit.
+   */
+  timeoutMs?: number;
+  /** Stops waiting as the timeout would. */
+  signal?: AbortSignal;
+}
+
+/** What became of the events when a producer closed. */
+export interface CloseReport {
+  topic: string;
+  producer: string;
+  pushed: number;
+  acknowledged: number;
+  failed: number;
+  /** Durable in the WAL, not acknowledged: the next producer of this name delivers them. */
+  leftInWal: number;
+  /** Failed because the close cut the wait short, and not in a WAL: never delivered. */
+  lost: number;
+  /** True when the timeout or the signal cut the wait short. */
+  cutShort: boolean;
 }
 
 /** Counters of a producer. */
@@ -83,33 +119,24 @@ export class Producer implements AsyncDisposable {
   /** With a WAL: flushes that wait for durability only. */
   readonly #durables: FlushTracker | undefined;
   readonly #wal: WalClaim | undefined;
-  #walBytes = 0;
-  #walFull = false;
-  #walWaiters: (() => void)[] = [];
-  #replayed = { batches: 0, events: 0 };
-  /** Batches of an earlier run's WAL not yet answered; flush() waits for them too. */
-  #replayLeft = 0;
-  #replayFailed = 0;
-  #replayWaiters: (() => void)[] = [];
-  #lingerTimer: NodeJS.Timeout | undefined;
-  #lingerAt = Infinity;
+  readonly #walState: WalState | undefined;
   readonly #capacity: CapacityGate;
   readonly #settlement: Settlement;
   readonly #sequencer: Sequencer<FinishedChunk>;
   readonly #runner: ChunkRunner;
-  readonly #batchers: PartitionBatcher[];
-  readonly #inFlight = new InFlightTable();
+  readonly #sender: Sender;
   readonly #started: Promise<void>;
   readonly #expiryTimer: NodeJS.Timeout;
   #transport: TransportHost | undefined;
+  /** Why nothing more can be sent: the transport never started, or close() gave up waiting. */
   #broken: Error | undefined;
-  #closing: Promise<void> | undefined;
+  #closing: Promise<CloseReport> | undefined;
+  readonly #logger: Logger;
+  readonly #observer: ProducerObserver | undefined;
 
   #chunk = new ChunkBuilder();
   #dispatchScheduled = false;
   #pushed = 0;
-  #batches = 0;
-  #batchedEvents = 0;
 
   /** @internal Use `topic.producer(options)`. */
   constructor(target: ProducerTarget, pool: ThreadPool, options: ProducerOptions = {}) {
@@ -120,9 +147,11 @@ export class Producer implements AsyncDisposable {
     const wal = this.#options.wal;
     // Claimed here, synchronously: a second producer of the same WAL fails at creation.
     this.#wal = wal ? claimWal(wal.dir, target.topic.name, this.#options.name) : undefined;
+    this.#walState = wal ? new WalState(wal.maxBytes) : undefined;
     this.#durables = wal ? new FlushTracker() : undefined;
-    this.#settlement = new Settlement(this.#flushes, this.#capacity, this.#durables);
-    if (options.onError) this.#settlement.listeners.add(options.onError);
+    this.#logger = target.logger ?? stderrLogger;
+    this.#settlement = new Settlement(this.#flushes, this.#capacity, this.#durables, this.#logger, new FailureLog(this.#logger, this.#options.name, target.topic.name));
+    if (options.onError) this.#settlement.errorListeners.add(options.onError);
     // With a WAL the ID is the WAL's, so that a restarted producer re-sends under it.
     this.producerId = this.#wal?.meta.producerId ?? `${this.#options.name}-${randomUUID()}`;
     const policy = {
@@ -132,8 +161,13 @@ export class Producer implements AsyncDisposable {
       maxBatchBytes: this.#options.maxBatchBytes,
       lingerMs: this.#options.lingerMs,
     };
-    this.#batchers = Array.from({ length: partitions }, (_, p) => new PartitionBatcher(p, policy));
     this.#sequencer = new Sequencer(this.#options.strict, (done) => this.#release(done));
+    this.#observer = target.observe?.(this);
+    const walState = this.#walState;
+    this.#sender = new Sender(partitions, policy, this.#options.deliveryTimeoutMs, this.#settlement, {
+      observer: this.#observer,
+      sent: walState && ((bytes) => walState.add(bytes)),
+    });
     this.#runner = new ChunkRunner(
       pool,
       { specs: target.specs, numPartitions: partitions, maxEventBytes: target.capabilities.maxEventBytes },
@@ -142,7 +176,7 @@ export class Producer implements AsyncDisposable {
     );
     // Events that cannot even leave the producer (the log takes nothing) fail at their
     // delivery deadline too, counted from when they were queued, not from when they are sent.
-    this.#expiryTimer = setInterval(() => this.#expireQueued(), Math.min(1000, Math.max(20, this.#options.deliveryTimeoutMs / 4)));
+    this.#expiryTimer = setInterval(() => this.#sender.expire(), Math.min(1000, Math.max(20, this.#options.deliveryTimeoutMs / 4)));
     this.#expiryTimer.unref();
     this.#started = TransportHost.start(
       {
@@ -156,10 +190,9 @@ export class Producer implements AsyncDisposable {
       ({ host, opened }) => {
         this.#transport = host;
         // New batches follow the ones an earlier run left in the WAL.
-        for (const [p, seq] of opened.nextSeqs) this.#batchers[p]?.startAt(seq);
-        this.#replayed = opened.replayed;
-        this.#replayLeft = opened.replayed.batches;
-        this.#walBytes = opened.walBytes;
+        this.#sender.attach(host, opened.nextSeqs);
+        this.#walState?.replaying(opened.replayed);
+        this.#walState?.set(opened.walBytes);
         this.#lifecycle.tryTo("open");
         this.#pump();
       },
@@ -168,7 +201,7 @@ export class Producer implements AsyncDisposable {
         this.#wal?.release();
         this.#lifecycle.tryTo("broken");
         this.#capacity.openAll();
-        this.#wakeWalWaiters();
+        this.#walState?.release();
         this.#pump();
       },
     );
@@ -189,12 +222,12 @@ export class Producer implements AsyncDisposable {
    */
   push(metadata: Metadata, data?: EventData, options?: PushOptions): EventFuture {
     if (this.#lifecycle.closing) throw new ClosedError(`producer '${this.#options.name}' is closed; push() after close()`);
-    const future = new EventFuture(this.#pushed++);
+    const future = new EventFuture(this.#pushed++, options?.onDelivery);
     this.#flushes.pushed();
     this.#durables?.pushed();
     this.#capacity.add();
     const parts = normalizeData(data);
-    const problem = typeof parts === "string" ? parts : (metadataProblem(metadata) ?? pushOptionsProblem(options, this.#batchers.length));
+    const problem = typeof parts === "string" ? parts : (metadataProblem(metadata) ?? pushOptionsProblem(options, this.#target.topic.partitions));
     if (problem !== undefined) {
       this.#settlement.fail(future, new ValidationError(future.index, "input", problem));
       return future;
@@ -235,7 +268,7 @@ export class Producer implements AsyncDisposable {
    * durable), or the WAL holds `wal.maxBytes`: then `await ready()`.
    */
   get hasCapacity(): boolean {
-    return this.#capacity.hasCapacity && !this.#walFull;
+    return this.#capacity.hasCapacity && !this.#walState?.full;
   }
 
   /**
@@ -244,15 +277,19 @@ export class Producer implements AsyncDisposable {
    * The backpressure pattern of a fire-and-forget loop:
    * `if (!producer.hasCapacity) await producer.ready();`
    */
-  ready(): Promise<void> {
+  ready(options: { signal?: AbortSignal } = {}): Promise<void> {
+    return abortable(this.#ready(), options.signal);
+  }
+
+  #ready(): Promise<void> {
     // The first call also waits for the transport thread to be up and connecting.
-    if (this.#lifecycle.state === "starting") return this.#started.then(() => this.ready());
+    if (this.#lifecycle.state === "starting") return this.#started.then(() => this.#ready());
     if (this.hasCapacity || this.#broken) return Promise.resolve();
     // A waiting pusher pushes nothing more: send partial chunks and batches now.
-    const wait = this.#capacity.hasCapacity ? new Promise<void>((resolve) => this.#walWaiters.push(resolve)) : this.#capacity.wait();
+    const wait = this.#capacity.hasCapacity ? this.#walState!.waitForRoom() : this.#capacity.wait();
     this.#dispatch();
     this.#pump();
-    return wait.then(() => this.ready());
+    return wait.then(() => this.#ready());
   }
 
   /**
@@ -267,54 +304,97 @@ export class Producer implements AsyncDisposable {
       this.#pump();
     }
     // What an earlier run left in the WAL is replayed first: a full flush covers it too.
-    if (this.#wal && !options.durable) return Promise.all([done, this.#started.then(() => this.#replayDone())]).then(() => undefined);
-    return done;
-  }
-
-  #replayDone(): Promise<void> {
-    if (this.#replayLeft === 0 || this.#broken) return Promise.resolve();
-    return new Promise((resolve) => this.#replayWaiters.push(resolve));
-  }
-
-  /** A batch answered that this run never sent: a replayed one. */
-  #replayAnswered(failed: boolean): void {
-    if (this.#replayLeft === 0) return;
-    if (failed) this.#replayFailed++;
-    if (--this.#replayLeft === 0) for (const resolve of this.#replayWaiters.splice(0)) resolve();
+    const wal = this.#walState;
+    const all = wal && !options.durable ? Promise.all([done, this.#started.then(() => (this.#broken ? undefined : wal.replayDone()))]).then(() => undefined) : done;
+    return abortable(all, options.signal);
   }
 
   /** @internal Called once the producer has closed (the driver forgets it). */
   onClosed: (() => void) | undefined;
 
-  /** Flushes, then stops the transport thread. `push()` throws from now on. */
-  close(): Promise<void> {
-    this.#closing ??= (async () => {
-      this.#lifecycle.to("closing");
-      await this.#started;
-      await this.flush();
-      await this.#transport?.close();
-      this.#wal?.release();
-      clearInterval(this.#expiryTimer);
-      clearTimeout(this.#lingerTimer);
-      this.#lifecycle.to("closed");
-      this.onClosed?.();
-    })();
+  /**
+   * Stops intake (`push()` throws ClosedError from now on), waits until the events pushed
+   * before are acknowledged (at most `timeoutMs`), stops the transport and reports what
+   * became of the events. Idempotent: later calls return the first call's report.
+   */
+  close(options: CloseOptions = {}): Promise<CloseReport> {
+    this.#closing ??= this.#close(options.timeoutMs ?? Infinity, options.signal);
     return this.#closing;
   }
 
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
+  async #close(timeoutMs: number, signal: AbortSignal | undefined): Promise<CloseReport> {
+    this.#lifecycle.to("closing");
+    const flushed = await settleWithin(this.#started.then(() => this.flush()), timeoutMs, signal);
+    const leftInWal = this.#settlement.durableOpen;
+    if (flushed !== "done") {
+      // Give up on what is left: it fails with ClosedError (durable events stay in the WAL).
+      const why = this.#wal
+        ? `producer '${this.#options.name}' closed (${flushed}) before the event was acknowledged; if it was durable it stays in the WAL for the next producer of this name`
+        : `producer '${this.#options.name}' closed (${flushed}) before the event was acknowledged`;
+      this.#broken ??= new ClosedError(why);
+    }
+    const failedBefore = this.#settlement.failed;
+    await this.#transport?.close();
+    if (flushed !== "done") {
+      this.#sender.failAll(this.#broken!, true);
+      this.#dispatch();
+      // Chunks still in the pipeline fail as they come out of it.
+      await settleWithin(this.#flushes.flush(this.#pushed), 2000, undefined);
+    }
+    this.#wal?.release();
+    clearInterval(this.#expiryTimer);
+    this.#sender.stop();
+    this.#capacity.openAll();
+    this.#walState?.release();
+    this.#lifecycle.to("closed");
+    this.onClosed?.();
+    return {
+      topic: this.topic,
+      producer: this.#options.name,
+      pushed: this.#pushed,
+      acknowledged: this.#settlement.acknowledged,
+      failed: this.#settlement.failed,
+      leftInWal: flushed === "done" ? 0 : leftInWal,
+      lost: flushed === "done" ? 0 : Math.max(0, this.#settlement.failed - failedBefore - leftInWal),
+      cutShort: flushed !== "done",
+    };
   }
 
-  /** Listens for failed events (validation, log refusal, delivery timeout). */
-  on(event: "error", listener: ErrorListener): this {
-    if (event === "error") this.#settlement.listeners.add(listener);
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /**
+   * `"error"`: every failed event (validation, log refusal, delivery timeout).
+   * `"delivery"`: every event's outcome, `(error, id, partition, future)`, without a
+   * Promise per event.
+   */
+  on(event: "error", listener: ErrorListener): this;
+  on(event: "delivery", listener: DeliveryListener): this;
+  on(event: "error" | "delivery", listener: ErrorListener | DeliveryListener): this {
+    if (event === "error") this.#settlement.errorListeners.add(listener as ErrorListener);
+    else if (event === "delivery") this.#settlement.deliveryListeners.add(listener as DeliveryListener);
     return this;
   }
 
-  off(event: "error", listener: ErrorListener): this {
-    if (event === "error") this.#settlement.listeners.delete(listener);
+  off(event: "error" | "delivery", listener: ErrorListener | DeliveryListener): this {
+    if (event === "error") this.#settlement.errorListeners.delete(listener as ErrorListener);
+    else if (event === "delivery") this.#settlement.deliveryListeners.delete(listener as DeliveryListener);
     return this;
+  }
+
+  /** @internal Counters and gauges for a metrics exporter, read at scrape time. */
+  counters(): ProducerCounters {
+    return {
+      topic: this.topic,
+      producer: this.#options.name,
+      pushed: this.#pushed,
+      acknowledged: this.#settlement.acknowledgedBy,
+      failed: this.#settlement.failedBy,
+      pending: this.#capacity.pending,
+      batchesInFlight: this.#sender?.inFlight ?? 0, // read before the sender exists when metrics attach
+      walBytes: this.#walState?.bytes,
+    };
   }
 
   async stats(): Promise<ProducerStats> {
@@ -326,13 +406,16 @@ export class Producer implements AsyncDisposable {
       pending: this.#capacity.pending,
       chunks: this.#runner.dispatched,
       chunksHeldBack: this.#sequencer.heldBack,
-      batches: this.#batches,
-      meanBatchEvents: this.#batches ? this.#batchedEvents / this.#batches : 0,
+      batches: this.#sender.batches,
+      meanBatchEvents: this.#sender.batches ? this.#sender.batchedEvents / this.#sender.batches : 0,
       transport,
-      wal: this.#wal
-        ? { bytes: this.#walBytes, replayedBatches: this.#replayed.batches, replayedEvents: this.#replayed.events, replayFailedBatches: this.#replayFailed }
-        : undefined,
+      wal: this.#walStats(),
     };
+  }
+
+  #walStats(): ProducerStats["wal"] {
+    const w = this.#walState;
+    return w && { bytes: w.bytes, replayedBatches: w.replayed.batches, replayedEvents: w.replayed.events, replayFailedBatches: w.replayFailed };
   }
 
   #dispatch(): void {
@@ -357,137 +440,53 @@ export class Producer implements AsyncDisposable {
       if (p >= 0) (byPartition[p] ??= []).push(futures[i]!);
     }
     const now = Date.now();
-    for (const part of output.parts) this.#batchers[part.partition]!.enqueue(part.records, byPartition[part.partition]!, now);
+    for (const part of output.parts) this.#sender.enqueue(part.partition, part.records, byPartition[part.partition]!, now, chunk.firstPushAt);
     this.#pump();
   }
 
-  /** Sends every batch that may leave now. */
+  /** Sends every batch that may leave now; fails what is queued once nothing can be sent. */
   #pump(): void {
-    if (this.#broken) return this.#failQueued(this.#broken);
-    if (!this.#transport) return;
+    if (this.#broken) return this.#sender.failAll(this.#broken, false);
     // While somebody waits (a flush, a pusher at capacity), a fixed-size batcher sends partial batches.
-    const partial = this.#flushes.waiting > 0 || this.#capacity.waiting > 0 || (this.#durables?.waiting ?? 0) > 0 || this.#walWaiters.length > 0;
-    const now = Date.now();
-    let lingerAt = Infinity;
-    for (const batcher of this.#batchers) {
-      if (batcher.queued === 0) continue;
-      for (const batch of batcher.take(partial, now)) this.#send(batch);
-      lingerAt = Math.min(lingerAt, batcher.lingerDeadline);
-    }
-    // A batch waiting for its linger time leaves when it is up, pushes or not.
-    if (lingerAt !== Infinity && lingerAt < this.#lingerAt) {
-      clearTimeout(this.#lingerTimer);
-      this.#lingerAt = lingerAt;
-      this.#lingerTimer = setTimeout(() => {
-        this.#lingerAt = Infinity;
-        this.#pump();
-      }, Math.max(0, lingerAt - now));
-    }
-  }
-
-  #send(batch: ReadyBatch): void {
-    this.#inFlight.add(batch.partition, batch.seq, batch.futures);
-    if (this.#wal) this.#walAdd(batch.bytes);
-    this.#batches++;
-    this.#batchedEvents += batch.futures.length;
-    const transfer: ArrayBuffer[] = [];
-    // A blob that owns its whole buffer moves; a slice is copied so that only its own
-    // bytes cross (posting a view would clone the whole underlying buffer).
-    const parts = batch.parts.map((p) => {
-      const owned = p.byteOffset === 0 && p.byteLength === p.buffer.byteLength ? p : p.slice();
-      transfer.push(owned.buffer as ArrayBuffer);
-      return owned;
-    });
-    const deadline = batch.since + this.#options.deliveryTimeoutMs;
-    this.#transport!.send({ t: "batch", partition: batch.partition, seq: batch.seq, count: batch.futures.length, deadline, parts }, transfer);
+    const partial = this.#flushes.waiting > 0 || this.#capacity.waiting > 0 || (this.#durables?.waiting ?? 0) > 0 || (this.#walState?.waiting ?? 0) > 0;
+    this.#sender.pump(partial);
   }
 
   #onAcks(msg: AcksMessage): void {
     const { acks, ids, durable } = msg;
     if (durable) {
       for (let i = 0; i < durable.length; i += 2) {
-        const batch = this.#inFlight.get(durable[i]!, durable[i + 1]!);
-        if (!batch) continue;
-        this.#settlement.durable(batch.futures);
-        this.#freeSlot(durable[i]!, batch);
+        const batch = this.#sender.durable(durable[i]!, durable[i + 1]!);
+        if (batch) this.#settlement.durable(batch.futures);
       }
     }
-    if (msg.walBytes !== undefined) this.#walSet(msg.walBytes);
+    if (msg.walBytes !== undefined) this.#walState?.set(msg.walBytes);
+    const observer = this.#observer;
     for (let i = 0; i < acks.length; i += ACK_FIELDS) {
       const partition = acks[i]!;
-      const futures = this.#batchDone(partition, acks[i + 1]!);
-      if (futures === NO_FUTURES) this.#replayAnswered(false);
-      else this.#settlement.acknowledge(futures, partition, acks[i + 2]!, ids, acks[i + 4]!);
+      const batch = this.#sender.answered(partition, acks[i + 1]!);
+      if (!batch) this.#walState?.replayAnswered(false);
+      else {
+        this.#settlement.acknowledge(batch.futures, partition, acks[i + 2]!, ids, acks[i + 4]!);
+        observer?.batchAcked(partition, batch.futures.length, Date.now() - batch.pushedAt);
+      }
     }
     for (const failure of msg.failures) {
-      const futures = this.#batchDone(failure.partition, failure.seq);
-      if (futures === NO_FUTURES) this.#replayAnswered(true);
+      const batch = this.#sender.answered(failure.partition, failure.seq);
+      if (!batch) {
+        this.#walState?.replayAnswered(true);
+        continue;
+      }
       const shared =
         failure.code === "timeout"
           ? undefined
           : failure.code === "CLOSED"
             ? new ClosedError(failure.message)
             : new BrokerError(failure.code as BrokerErrorCode, failure.message);
-      for (const f of futures) {
+      for (const f of batch.futures) {
         this.#settlement.fail(f, shared ?? new DeliveryTimeoutError(f.index, this.#options.deliveryTimeoutMs, failure.message), failure.partition);
       }
     }
     this.#pump();
-  }
-
-  /** The futures of an answered batch; its partition's batcher gets the slot back (if durability did not already). */
-  #batchDone(partition: number, seq: number): readonly EventFuture[] {
-    const batch = this.#inFlight.take(partition, seq);
-    if (!batch) return NO_FUTURES;
-    this.#freeSlot(partition, batch);
-    return batch.futures;
-  }
-
-  #freeSlot(partition: number, batch: InFlightBatch): void {
-    if (batch.slotFreed) return;
-    batch.slotFreed = true;
-    this.#batchers[partition]!.done();
-  }
-
-  /** Bytes handed to the WAL, before the transport reports its size again. */
-  #walAdd(bytes: number): void {
-    this.#walSet(this.#walBytes + bytes);
-  }
-
-  /** The WAL's size: full at maxBytes, room again at half (hysteresis, like the capacity gate). */
-  #walSet(bytes: number): void {
-    this.#walBytes = bytes;
-    const max = this.#options.wal!.maxBytes;
-    if (!this.#walFull && bytes >= max) this.#walFull = true;
-    else if (this.#walFull && bytes <= max / 2) {
-      this.#walFull = false;
-      this.#wakeWalWaiters();
-    }
-  }
-
-  #wakeWalWaiters(): void {
-    for (const resolve of this.#walWaiters.splice(0)) resolve();
-  }
-
-  #expireQueued(): void {
-    const cutoff = Date.now() - this.#options.deliveryTimeoutMs;
-    for (const batcher of this.#batchers) {
-      if (batcher.queued === 0) continue;
-      for (const f of batcher.expire(cutoff)) {
-        this.#settlement.fail(f, new DeliveryTimeoutError(f.index, this.#options.deliveryTimeoutMs, "the log took no batch of this partition in time"), batcher.partition);
-      }
-    }
-  }
-
-  /** The transport thread could not start: nothing queued can ever be sent. */
-  #failQueued(err: Error): void {
-    for (const batcher of this.#batchers) {
-      while (batcher.queued > 0) {
-        for (const batch of batcher.take(true)) {
-          batcher.done();
-          for (const f of batch.futures) this.#settlement.fail(f, err, batch.partition);
-        }
-      }
-    }
   }
 }

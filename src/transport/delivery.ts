@@ -81,6 +81,11 @@ export class Delivery {
   async start(): Promise<void> {
     try {
       await this.driver.connect();
+      // close() ran while connecting: the appender was closed before this connection opened.
+      if (this.closed) {
+        await this.driver.close();
+        return;
+      }
       this.onConnected();
     } catch (err) {
       this.onConnectionLost(err);
@@ -216,6 +221,11 @@ export class Delivery {
           this.stats.reconnects++;
           await this.driver.connect();
           this.reconnecting = undefined;
+          // close() ran while connecting: the appender was closed before this connection opened.
+          if (this.closed) {
+            await this.driver.close();
+            return;
+          }
           this.onConnected();
           return;
         } catch (e) {

@@ -96,3 +96,8 @@ export class TransportHost {
 export function transportThreads(): number {
   return shared ? 1 : 0;
 }
+
+/** The transport thread, while it runs (for utilization measurements). */
+export function transportWorker(): Worker | undefined {
+  return shared?.worker;
+}

@@ -1,6 +1,7 @@
 /** NATS JetStream behind the driver contract: catalog, reads and cursors on one connection. */
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
+import type { Logger } from "../../core/logger.js";
 import type { EventID, TopicDescription } from "../../core/types.js";
 import type { AppenderSpec, DriverCapabilities, DriverConnectOptions, LogDriver, PartitionReader, ReadRequest, TopicSettings } from "../contract.js";
 import type { JetStreamAppenderOptions } from "./appender.js";
@@ -8,7 +9,7 @@ import { Bucket } from "./buckets.js";
 import { Catalog } from "./catalog.js";
 import { Cursors } from "./cursors.js";
 import { JETSTREAM_DEFAULTS } from "./defaults.js";
-import { natsError } from "./errors.js";
+import { natsError, PubAckError } from "./errors.js";
 import { checkNatsOptions, openConnection, parseNatsUrl, type NatsEndpoint } from "./options.js";
 import { readPartition } from "./reader.js";
 
@@ -51,6 +52,7 @@ export class JetStreamDriver implements LogDriver {
     private readonly nc: NatsConnection,
     private readonly jsm: JetStreamManager,
     private readonly timeoutMs: number,
+    private readonly logger: Logger | undefined,
   ) {
     this.capabilities = jetstreamCapabilities(nc.info?.max_payload ?? 1024 * 1024);
     const cursorBucket = new Bucket(nc, jsm, D.cursorBucket);
@@ -65,8 +67,9 @@ export class JetStreamDriver implements LogDriver {
     const timeoutMs = options.timeoutMs ?? D.timeoutMs;
     const nc = await openConnection(endpoint, timeoutMs);
     try {
-      const jsm = await jetstreamManager(nc, { timeout: timeoutMs });
-      return new JetStreamDriver(`nats://${servers.join(",")}`, endpoint, nc, jsm, timeoutMs);
+      await jetStreamAnswers(nc, timeoutMs);
+      const jsm = await jetstreamManager(nc, { timeout: timeoutMs, checkAPI: false });
+      return new JetStreamDriver(`nats://${servers.join(",")}`, endpoint, nc, jsm, timeoutMs, options.logger);
     } catch (err) {
       await nc.close().catch(() => {});
       throw natsError(err, `JetStream at ${url} does not answer (is the server started with -js?)`);
@@ -94,7 +97,7 @@ export class JetStreamDriver implements LogDriver {
     // Made without asking the server (checkAPI off): it is the same connection.
     this.readerJsm ??= jetstreamManager(this.nc, { timeout, checkAPI: false });
     this.readerJs ??= jetstream(this.nc, { timeout });
-    return readPartition({ js: this.readerJs, jsm: this.readerJsm, catalog: this.catalog, timeoutMs: this.timeoutMs }, request);
+    return readPartition({ logger: this.logger, js: this.readerJs, jsm: this.readerJsm, catalog: this.catalog, timeoutMs: this.timeoutMs }, request);
   }
 
   commitCursor(topic: string, consumer: string, partition: number, nextOffset: EventID): Promise<void> {
@@ -120,5 +123,26 @@ export class JetStreamDriver implements LogDriver {
 
   async close(): Promise<void> {
     if (!this.nc.isClosed()) await this.nc.close().catch(() => {});
+  }
+}
+
+/**
+ * Waits until JetStream answers `$JS.API.INFO`, asking again every second up to
+ * `timeoutMs`: a cluster that is electing its meta leader does not answer at first.
+ */
+async function jetStreamAnswers(nc: NatsConnection, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = deadline - Date.now();
+    try {
+      const msg = await nc.request("$JS.API.INFO", undefined, { timeout: Math.max(100, Math.min(1000, left)) });
+      const res = JSON.parse(new TextDecoder().decode(msg.data)) as { error?: { err_code: number; code: number; description: string } };
+      if (res.error) throw new PubAckError(res.error.err_code, res.error.code, res.error.description);
+      return;
+    } catch (err) {
+      const e = natsError(err, "asking JetStream for the account");
+      if (!e.retriable || Date.now() + 200 >= deadline) throw err;
+    }
+    await new Promise((r) => setTimeout(r, 200));
   }
 }

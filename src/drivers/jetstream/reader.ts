@@ -11,6 +11,7 @@
  */
 import { AckPolicy, DeliverPolicy, type Consumer, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import { BrokerError } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
 import { RECORD_HEADER_BYTES } from "../../core/records.js";
 import type { PartitionReader, ReadBatch, ReadRequest } from "../contract.js";
 import type { Catalog } from "./catalog.js";
@@ -21,6 +22,8 @@ import { streamName } from "./mapping.js";
 import { lastSequence } from "./stream-state.js";
 
 export interface ReaderContext {
+  /** Told when a reader loses its consumer and makes a new one. */
+  logger: Logger | undefined;
   js: JetStreamClient;
   jsm: Promise<JetStreamManager>;
   catalog: Catalog;
@@ -96,24 +99,28 @@ export function readPartition(ctx: ReaderContext, request: ReadRequest): Partiti
           while (!cancelled && remaining > 0 && left > 0) {
             const want = Math.min(D.readBatch, remaining, left);
             const expires = request.follow ? D.readExpiresMs : Math.max(1000, ctx.timeoutMs);
-            const got = await pull(consumer, want, expires, end, (stop) => (stopFetch = stop));
+            let pulled = 0;
+            // Each run of messages that arrived together goes out at once, not at the end of the pull.
+            for await (const run of pull(consumer, want, expires, end, (stop) => (stopFetch = stop))) {
+              if (cancelled) return;
+              yield toReadBatch(request.partition, run, stream);
+              pulled += run.length;
+              next = run[run.length - 1]!.seq + 1;
+              startTime = undefined;
+              remaining -= run.length;
+              left -= run.length;
+              backoff = 100;
+            }
             stopFetch = undefined;
             if (cancelled) return;
-            if (got.length === 0) {
+            if (pulled === 0) {
               // Nothing within the pull: a quiet stream, or a consumer that stalled (its
               // node restarted) while the stream grew. Only the second needs a new consumer.
               const last = await lastSequence(jsm, stream, request.topic);
               const seen = next === undefined ? 0 : next - 1;
               if (last > seen && (next !== undefined || last > first)) throw new BrokerError("UNAVAILABLE", `reader of ${stream} stalled at ${seen} while the stream is at ${last}`);
               if (!request.follow) return;
-              continue;
             }
-            yield toReadBatch(request.partition, got, stream);
-            next = got[got.length - 1]!.seq + 1;
-            startTime = undefined;
-            remaining -= got.length;
-            left -= got.length;
-            backoff = 100;
           }
           if (!request.follow && left <= 0) return;
         } catch (err) {
@@ -121,6 +128,7 @@ export function readPartition(ctx: ReaderContext, request: ReadRequest): Partiti
           if (cancelled) return;
           if (!e.retriable) throw e;
           // Consumer lost with its node, a stall, an election: re-create after a pause.
+          ctx.logger?.warn({ stream, next, error: e.message }, "JetStream reader re-creates its consumer");
           await sleep(backoff);
           backoff = Math.min(backoff * 2, 2000);
         } finally {
@@ -133,33 +141,43 @@ export function readPartition(ctx: ReaderContext, request: ReadRequest): Partiti
 }
 
 /**
- * One pull of up to `want` messages (sequences up to `end`). A pull whose server died
- * may never end by itself: past its expiry plus `pullGraceMs` it is stopped and fails
- * UNAVAILABLE, so the reader re-creates its consumer.
+ * One pull of up to `want` messages (sequences up to `end`), yielded in runs: whatever
+ * arrived before the client's buffer ran dry. A pull whose server died may never end by
+ * itself: past its expiry plus `pullGraceMs` it is stopped, and fails UNAVAILABLE when it
+ * got nothing, so the reader re-creates its consumer.
  */
-async function pull(consumer: Consumer, want: number, expires: number, end: number, onStop: (stop: () => void) => void): Promise<JsMsg[]> {
+async function* pull(consumer: Consumer, want: number, expires: number, end: number, onStop: (stop: () => void) => void): AsyncGenerator<JsMsg[]> {
   let timedOut = false;
   let messages: Awaited<ReturnType<Consumer["fetch"]>> | undefined;
   const timer = setTimeout(() => {
     timedOut = true;
     messages?.stop();
   }, expires + D.pullGraceMs);
+  let total = 0;
   try {
     messages = await consumer.fetch({ max_messages: want, expires });
     onStop(() => messages!.stop());
     if (timedOut) messages.stop();
-    const got: JsMsg[] = [];
+    let run: JsMsg[] = [];
     for await (const m of messages) {
       if (m.seq > end) break;
-      got.push(m);
+      run.push(m);
+      if (messages.getPending() === 0) {
+        total += run.length;
+        yield run;
+        run = [];
+      }
     }
-    if (timedOut && got.length === 0) throw new BrokerError("UNAVAILABLE", `a pull of ${expires} ms got no answer within ${expires + D.pullGraceMs} ms`);
-    return got;
+    if (run.length > 0) {
+      total += run.length;
+      yield run;
+    }
+    if (timedOut && total === 0) throw new BrokerError("UNAVAILABLE", `a pull of ${expires} ms got no answer within ${expires + D.pullGraceMs} ms`);
   } finally {
     clearTimeout(timer);
+    messages?.stop();
   }
 }
-
 
 /** Messages as one ReadBatch: payloads (records) back to back, IDs = sequence − 1. */
 function toReadBatch(partition: number, messages: JsMsg[], stream: string): ReadBatch {

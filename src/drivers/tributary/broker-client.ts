@@ -165,12 +165,17 @@ export class BrokerClient {
     else if ("offset" in start) req.offset = start.offset;
     else req.timestampMs = start.time;
     const call = this.stub.read(req) as grpc.ClientReadableStream<ReadResponse>;
+    // Errors reach the reader through iteration; once it stopped iterating (or before it
+    // starts), the CANCELLED status of a cancel must not be an unhandled 'error' event.
+    call.on("error", () => {});
     let cancelled = false;
+    const cancel = (): void => {
+      if (cancelled) return;
+      cancelled = true;
+      call.cancel();
+    };
     return {
-      cancel: () => {
-        cancelled = true;
-        call.cancel();
-      },
+      cancel,
       async *[Symbol.asyncIterator]() {
         try {
           for await (const res of call) yield res as ReadResponse;
@@ -178,7 +183,7 @@ export class BrokerClient {
           if (cancelled && (err as grpc.ServiceError).code === grpc.status.CANCELLED) return;
           throw toBrokerError(err);
         } finally {
-          if (!cancelled) call.cancel();
+          cancel();
         }
       },
     };

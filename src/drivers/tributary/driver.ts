@@ -1,4 +1,5 @@
 /** The tributary broker behind the driver contract: catalog, reads and cursors over gRPC. */
+import grpc from "@grpc/grpc-js";
 import { InvalidArgumentError, type BrokerError } from "../../core/errors.js";
 import type { EventID, TopicDescription } from "../../core/types.js";
 import { DEFAULT_WIRE_LIMITS } from "../../protocol/limits.js";
@@ -40,6 +41,10 @@ export class TributaryDriver implements LogDriver {
   /** Connects to `tributary://host:port` and waits until the broker answers. */
   static async connect(url: string, options: DriverConnectOptions = {}): Promise<TributaryDriver> {
     const target = parseBrokerUrl(url);
+    // grpc-js logs process-wide to stderr; route it through the application's logger
+    // (the logger of the driver connected last, since there is only one).
+    const logger = options.logger;
+    if (logger) grpc.setLogger({ error: (...args: unknown[]) => logger.warn({ source: "grpc-js" }, args.map(String).join(" ")) } as unknown as Console);
     const client = new BrokerClient(url);
     try {
       await client.waitForReady(options.timeoutMs ?? 5000);

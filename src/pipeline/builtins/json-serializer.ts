@@ -23,10 +23,7 @@ export class JsonSerializer implements Serializer {
   constructor(_config?: unknown) {}
 
   serialize(metadata: unknown): Uint8Array {
-    const text = JSON.stringify(metadata);
-    // undefined, functions and symbols have no JSON text; storing "" would only fail
-    // later, in every consumer.
-    if (text === undefined) throw new Error(`metadata of type ${typeof metadata} has no JSON representation`);
+    const text = this.serializeToString(metadata);
     const worstCase = text.length * 3;
     if (worstCase > MAX_SLAB_TEXT_BYTES) return encoder.encode(text);
     if (SLAB_BYTES - this.#used < worstCase) {
@@ -37,6 +34,15 @@ export class JsonSerializer implements Serializer {
     const { written } = encoder.encodeInto(text, start === 0 ? this.#slab : this.#slab.subarray(start));
     this.#used = start + written;
     return this.#slab.subarray(start, this.#used);
+  }
+
+  /** The JSON text; the pipeline encodes it straight into the batch. */
+  serializeToString(metadata: unknown): string {
+    const text = JSON.stringify(metadata);
+    // undefined, functions and symbols have no JSON text; storing "" would only fail
+    // later, in every consumer.
+    if (text === undefined) throw new Error(`metadata of type ${typeof metadata} has no JSON representation`);
+    return text;
   }
 
   deserialize(bytes: Uint8Array): unknown {
