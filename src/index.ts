@@ -51,6 +51,7 @@ export {
 } from "./core/errors.js";
 export type { Validator, PartitionSelector, Serializer, PluginSpecInput } from "./pipeline/contracts.js";
 export type { DriverCapabilities } from "./drivers/contract.js";
+export type { TributaryConnectOptions } from "./drivers/tributary/options.js";
 export type {
   /** What `listTopics()` and `describeTopic()` return (the same as {@link TopicDescription}). */
   TopicDescription as TopicInfo,

@@ -159,7 +159,7 @@ describe("Consumer", () => {
     const acks = p0.map((e) => e.acknowledge());
     await Promise.all(acks);
     // One commit was in flight when the other 99 came: they share the second one.
-    expect(commits.mock.calls).toEqual([["t", "acks", 0, 1], ["t", "acks", 0, 100]]);
+    expect(commits.mock.calls.map((c) => c.slice(0, 4))).toEqual([["t", "acks", 0, 1], ["t", "acks", 0, 100]]);
     await p0[10]!.acknowledge(); // older than the stored cursor: resolves at once
     expect(commits).toHaveBeenCalledTimes(2);
     expect(await client.fetchCursor("t", "acks", 0)).toBe(100);

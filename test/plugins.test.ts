@@ -158,10 +158,17 @@ describe("plugins", () => {
     };
     const client = new BrokerClient(b.url);
     cleanups.push(() => client.close());
-    for (const [name, spec] of Object.entries(hostile)) await client.createTopic({ name, partitions: 1, validator: spec, serializer: spec } as never);
+    // The broker itself refuses URL schemes other than file: (the first line of defence) …
+    for (const name of ["via-data-url", "via-http", "via-node-builtin"]) {
+      const spec = hostile[name]!;
+      await expect(client.createTopic({ name, partitions: 1, validator: spec, serializer: spec } as never), name).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    }
+    // … and what it stores is refused again by every producer and consumer (the second).
+    const stored = ["via-outside-file", "via-file-url", "via-bare-builtin"];
+    for (const name of stored) await client.createTopic({ name, partitions: 1, validator: hostile[name], serializer: hostile[name] } as never);
     const driver = await Driver.connect(b.url);
     cleanups.push(() => driver.close());
-    for (const name of Object.keys(hostile)) {
+    for (const name of stored) {
       const err = await driver.openTopic(name).catch((e: unknown) => e);
       expect(err, name).toBeInstanceOf(InvalidArgumentError);
       expect((err as Error).message).toMatch(new RegExp(`topic '${name}'.*(refusing|never loaded|built-in module|not a module specifier)`));

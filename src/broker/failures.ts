@@ -10,4 +10,9 @@ export class BrokerFailure extends BrokerError {
   }
 }
 
+/** A refused request that a quota of `limits.ts` stopped; the message names the quota. */
+export function quotaExceeded(quota: string, limit: number, what: string): BrokerFailure {
+  return new BrokerFailure("QUOTA_EXCEEDED", `${what}: the quota ${quota} is ${limit}`);
+}
+
 export { ERROR_CODE_KEY } from "../protocol/error-codes.js";

@@ -1,17 +1,21 @@
 /**
- * The append-only log of one partition: a directory of segments, contiguous event IDs
- * from 0, a checksum per batch, an fsync policy, and a dedupe table that answers a
- * re-sent (producerId, batchSeq) with its original IDs.
+ * The append-only log of one partition: a directory of segments, IDs from 0 that are
+ * never given out twice, a checksum per batch verified on every read, an fsync policy,
+ * and a dedupe table that answers a re-sent (producerId, batchSeq) with its original IDs.
+ *
+ * Damage never stops a read silently or forever: a read reaching damaged or missing
+ * events fails with CORRUPT, naming the range and the offset where reading can resume.
  */
-import fs from "node:fs";
-import { fdatasync } from "node:fs";
-import { encodeFrameHeader, MAX_PRODUCER_ID_BYTES } from "./segment-format.js";
-import { Segment, type RecoveredBatch } from "./segment.js";
+import path from "node:path";
+import { DedupeTable, type DedupeBounds } from "./dedupe-table.js";
+import { BrokerFailure } from "./failures.js";
+import { IdReservation } from "./id-reservation.js";
+import { FSYNC_POLICIES, type FsyncPolicy } from "./limits.js";
+import { decodeIndex, encodeFrameHeader, MAX_PRODUCER_ID_BYTES } from "./segment-format.js";
+import { CorruptBatchError, Segment, SegmentStuckError, type Hole, type RecoveredBatch, type StorageContext } from "./segment.js";
 import { recordOffset } from "../core/records.js";
 
-/** When appended batches are forced to disk. */
-export type FsyncPolicy = "always" | "interval" | "never";
-export const FSYNC_POLICIES: readonly FsyncPolicy[] = ["always", "interval", "never"];
+export { FSYNC_POLICIES, type FsyncPolicy };
 
 export interface PartitionLogOptions {
   fsync: FsyncPolicy;
@@ -19,8 +23,9 @@ export interface PartitionLogOptions {
   fsyncIntervalMs: number;
   /** A segment is closed and a new one started past this size. */
   segmentBytes: number;
-  /** Batches per producer remembered for dedupe. */
-  dedupeWindow: number;
+  /** IDs reserved on disk ahead of the log under `interval` (id-reservation.ts). */
+  idReservationBlock: number;
+  dedupe: DedupeBounds;
 }
 
 export interface AppendResult {
@@ -39,42 +44,50 @@ export interface ReadChunk {
   records: Buffer;
 }
 
-interface ProducerWindow {
-  seqs: Map<number, { first: number; count: number }>;
-  order: number[];
+export interface ReadResult {
+  chunks: ReadChunk[];
+  /** Where the next read continues: after the last chunk, or after gap frames passed over. */
+  next: number;
 }
+
+const RESERVATION_FILE = "reserved-ids";
 
 export class PartitionLog {
   private readonly segments: Segment[] = [];
-  private readonly producers = new Map<string, ProducerWindow>();
+  /** Ranges of IDs whose events are damaged or missing, ascending. */
+  private holes: Hole[] = [];
+  private readonly dedupe: DedupeTable;
+  private reservation: IdReservation | undefined;
   private nextId = 0;
   private lastTimestamp = 0;
-  private waiters: (() => void)[] = [];
+  private readonly waiters = new Set<() => void>();
   private syncTimer: NodeJS.Timeout | undefined;
   private dirty = false;
   private syncInFlight: Promise<void> | undefined;
   private syncQueued: Promise<void> | undefined;
+  /** Set when a write or an fsync failed: the log refuses appends until a restart. */
+  private failure: Error | undefined;
   private closed = false;
 
-  private constructor(readonly dir: string, private readonly options: PartitionLogOptions) {}
+  private constructor(
+    private readonly ctx: StorageContext,
+    readonly dir: string,
+    /** Names the partition in messages, e.g. "topic 't' partition 0". */
+    readonly label: string,
+    private readonly options: PartitionLogOptions,
+  ) {
+    this.dedupe = new DedupeTable(options.dedupe);
+  }
 
-  /** Opens (or creates) the log in `dir`, recovering from a torn tail. */
-  static open(dir: string, options: PartitionLogOptions): PartitionLog {
-    fs.mkdirSync(dir, { recursive: true });
-    const log = new PartitionLog(dir, options);
-    const bases = fs
-      .readdirSync(dir)
-      .filter((f) => /^\d{20}\.log$/.test(f))
-      .map((f) => Number(f.slice(0, 20)))
-      .sort((a, b) => a - b);
-    const recovered: RecoveredBatch[] = [];
-    bases.forEach((base, i) => log.segments.push(Segment.open(dir, base, i === bases.length - 1, recovered)));
-    if (log.segments.length === 0) log.segments.push(Segment.create(dir, 0));
-    const active = log.active;
-    log.nextId = active.nextOffset;
-    const ts = active.timestamps;
-    log.lastTimestamp = ts.length > 0 ? ts[ts.length - 1]! : 0;
-    log.recoverDedupe(recovered);
+  /** Opens (or creates) the log in `dir`, recovering from a torn tail and reporting damage. */
+  static open(ctx: StorageContext, dir: string, label: string, options: PartitionLogOptions): PartitionLog {
+    const log = new PartitionLog(ctx, dir, label, options);
+    try {
+      log.recover();
+    } catch (err) {
+      log.closeFiles();
+      throw err;
+    }
     if (options.fsync === "interval") {
       log.syncTimer = setInterval(() => log.syncIfDirty(), options.fsyncIntervalMs);
       log.syncTimer.unref();
@@ -96,6 +109,20 @@ export class PartitionLog {
     return this.segments.reduce((n, s) => n + s.size, 0);
   }
 
+  /** Follow reads waiting for new events (a cancelled read must not stay here). */
+  get waiting(): number {
+    return this.waiters.size;
+  }
+
+  /** Producer IDs the dedupe table remembers. */
+  get producerCount(): number {
+    return this.dedupe.size;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   private get active(): Segment {
     return this.segments[this.segments.length - 1]!;
   }
@@ -105,49 +132,68 @@ export class PartitionLog {
    * appenders are serialised by the event loop and get unique, contiguous IDs.
    */
   append(producerId: string, batchSeq: number, count: number, records: Uint8Array): AppendResult {
-    if (this.closed) throw new Error("partition log is closed");
-    const known = producerId ? this.producers.get(producerId)?.seqs.get(batchSeq) : undefined;
-    if (known) return { firstEventId: known.first, count: known.count, duplicate: true, durable: this.durable() };
+    this.checkWritable();
+    const now = Date.now();
+    const known = producerId ? this.dedupe.lookup(producerId, batchSeq, now) : undefined;
+    if (known) return { firstEventId: known.first, count: known.count, duplicate: true, durable: this.durableUpTo(known.first + known.count) };
     const idBytes = Buffer.from(producerId, "utf8");
     if (idBytes.byteLength > MAX_PRODUCER_ID_BYTES) {
       throw new RangeError(`producerId is ${idBytes.byteLength} bytes; at most ${MAX_PRODUCER_ID_BYTES}`);
     }
-    // Append times never go backwards, so a read by timestamp can binary-search.
     // Roll before writing, so a failure to open the next segment refuses this batch
     // instead of failing it after it was stored.
     if (this.active.size >= this.options.segmentBytes) this.roll();
-    const timestampMs = Math.max(Date.now(), this.lastTimestamp);
+    // Append times never go backwards, so a read by timestamp can binary-search.
+    const timestampMs = Math.max(now, this.lastTimestamp);
     const first = this.nextId;
     const header = encodeFrameHeader(first, count, timestampMs, batchSeq, idBytes, records);
-    this.active.append(header, records, first, count, timestampMs);
+    this.guard(() => this.active.append(header, records, first, count, timestampMs));
     this.nextId += count;
     this.lastTimestamp = timestampMs;
     this.dirty = true;
-    if (producerId) this.remember(producerId, batchSeq, first, count);
+    if (producerId) this.dedupe.remember(producerId, batchSeq, first, count, now);
     this.wakeReaders();
-    return { firstEventId: first, count, duplicate: false, durable: this.durable() };
+    return { firstEventId: first, count, duplicate: false, durable: this.durableUpTo(this.nextId) };
   }
 
   /**
    * Reads consecutive events from `offset`, up to about `maxBytes` (at least one batch).
-   * Returns [] when `offset` is at the end of the log.
+   * Returns no chunks when `offset` is at the end of the log. Every step moves forward by
+   * at least one ID, so a read always ends; gap frames are passed over. Damage throws a
+   * CORRUPT BrokerFailure, but only once the intact events before it were returned.
    */
-  read(offset: number, maxBytes: number): ReadChunk[] {
+  read(offset: number, maxBytes: number): ReadResult {
     const out: ReadChunk[] = [];
     let at = Math.max(offset, this.startOffset);
     let bytes = 0;
     while (at < this.nextId && (out.length === 0 || bytes < maxBytes)) {
+      const hole = this.holeAt(at);
       const segment = this.segmentFor(at);
-      const i = segment.batchFor(at);
-      const { header, frame } = segment.readFrame(i);
-      let records = frame.subarray(header.recordsAt, header.frameLength);
-      const skip = at - header.baseOffset;
-      if (skip > 0) records = records.subarray(recordOffset(records, skip));
-      out.push({ firstEventId: at, count: header.count - skip, timestampMs: header.timestampMs, records });
-      bytes += records.byteLength;
-      at = header.baseOffset + header.count;
+      const i = hole ? -1 : segment.batchFor(at);
+      let frame;
+      try {
+        if (hole || i < 0) throw new CorruptBatchError(hole ?? { from: at, to: at + 1 }, `${this.label}: no stored batch holds event ${at}`);
+        frame = segment.readFrame(i);
+      } catch (err) {
+        if (!(err instanceof CorruptBatchError)) throw err;
+        if (out.length > 0) break;
+        throw new BrokerFailure(
+          "CORRUPT",
+          `${this.label}: events ${err.hole.from} to ${err.hole.to - 1} are damaged or missing (${err.message}); a read can resume at offset ${err.hole.to}`,
+        );
+      }
+      const { header } = frame;
+      const end = header.baseOffset + header.count;
+      if (!header.gap) {
+        let records = frame.frame.subarray(header.recordsAt, header.frameLength);
+        const skip = at - header.baseOffset;
+        if (skip > 0) records = records.subarray(recordOffset(records, skip));
+        out.push({ firstEventId: at, count: end - at, timestampMs: header.timestampMs, records });
+        bytes += records.byteLength;
+      }
+      at = end;
     }
-    return out;
+    return { chunks: out, next: at };
   }
 
   /** First offset whose append time is at or after `timestampMs` (nextOffset if none). */
@@ -167,14 +213,21 @@ export class PartitionLog {
     return this.nextId;
   }
 
-  /** Resolves when an event with ID >= `offset` exists, or the log closes. */
-  waitFor(offset: number): Promise<void> {
-    if (offset < this.nextId || this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
-
-  get isClosed(): boolean {
-    return this.closed;
+  /**
+   * Resolves when an event with ID >= `offset` exists, the log closes, or `signal`
+   * aborts; an aborted wait leaves nothing behind.
+   */
+  waitFor(offset: number, signal?: AbortSignal): Promise<void> {
+    if (offset < this.nextId || this.closed || signal?.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        this.waiters.delete(wake);
+        signal?.removeEventListener("abort", wake);
+        resolve();
+      };
+      this.waiters.add(wake);
+      signal?.addEventListener("abort", wake, { once: true });
+    });
   }
 
   /** Syncs what is pending and closes the files. */
@@ -182,63 +235,100 @@ export class PartitionLog {
     if (this.closed) return;
     this.closed = true;
     if (this.syncTimer) clearInterval(this.syncTimer);
-    if (this.options.fsync !== "never") this.active.syncAll();
-    for (const s of this.segments) s.close();
+    if (!this.failure) {
+      try {
+        if (this.options.fsync !== "never") this.active.syncAll();
+        // Everything is on disk: the ceiling can come down to the log's end, so the next
+        // start after a reboot finds nothing to skip.
+        this.reservation?.setNow(this.nextId);
+      } catch (err) {
+        this.ctx.logger.warn(`${this.label}: final sync at close failed: ${(err as Error).message}`);
+      }
+    }
+    this.closeFiles();
     this.wakeReaders();
   }
 
-  private segmentFor(offset: number): Segment {
-    for (let i = this.segments.length - 1; i >= 0; i--) {
-      if (this.segments[i]!.baseOffset <= offset) return this.segments[i]!;
+  private closeFiles(): void {
+    for (const s of this.segments) {
+      try {
+        s.close();
+      } catch {
+        // closing the others matters more
+      }
     }
-    return this.segments[0]!;
+  }
+
+  private checkWritable(): void {
+    if (this.closed) throw new Error("partition log is closed");
+    if (this.failure) {
+      throw new BrokerFailure(
+        "STORAGE",
+        `${this.label} refuses appends since a write or fsync failed (${this.failure.message}); restart the broker to recover from what is on disk`,
+      );
+    }
+  }
+
+  /** Stops appends for good: after a failed fsync the page cache may no longer match the disk. */
+  private fail(err: Error): void {
+    if (this.failure || this.closed) return;
+    this.failure = err;
+    this.ctx.logger.warn(`${this.label}: appends refused from now on: ${err.message}; restart the broker to recover from what is on disk`);
+  }
+
+  private guard<T>(write: () => T): T {
+    try {
+      return write();
+    } catch (err) {
+      if (err instanceof SegmentStuckError) this.fail(err);
+      throw err;
+    }
+  }
+
+  private holeAt(offset: number): Hole | undefined {
+    for (const hole of this.holes) {
+      if (offset < hole.from) return undefined;
+      if (offset < hole.to) return hole;
+    }
+    return undefined;
+  }
+
+  private segmentFor(offset: number): Segment {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.segments[mid]!.baseOffset <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.segments[lo]!;
   }
 
   private roll(): void {
-    this.active.syncAll();
-    this.segments.push(Segment.create(this.dir, this.nextId));
+    // Create the next segment first: if that fails, the current one stays active.
+    const next = this.guard(() => Segment.create(this.ctx, this.dir, this.label, this.nextId));
+    try {
+      this.active.seal();
+    } catch (err) {
+      next.close();
+      this.fail(err as Error);
+      throw err;
+    }
+    this.segments.push(next);
   }
 
   private wakeReaders(): void {
-    if (this.waiters.length === 0) return;
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const wake of waiters) wake();
-  }
-
-  private remember(producerId: string, batchSeq: number, first: number, count: number): void {
-    let window = this.producers.get(producerId);
-    if (!window) {
-      window = { seqs: new Map(), order: [] };
-      this.producers.set(producerId, window);
-    }
-    window.seqs.set(batchSeq, { first, count });
-    window.order.push(batchSeq);
-    if (window.order.length > this.options.dedupeWindow) window.seqs.delete(window.order.shift()!);
-  }
-
-  /** Rebuilds the dedupe table from the newest batches on disk. */
-  private recoverDedupe(fromActiveScan: RecoveredBatch[]): void {
-    // Batches of closed segments are read header by header, newest first, up to a bound.
-    const limit = this.options.dedupeWindow * 16;
-    const older: RecoveredBatch[] = [];
-    for (let s = this.segments.length - 2; s >= 0 && older.length < limit; s--) {
-      const segment = this.segments[s]!;
-      for (let i = segment.bases.length - 1; i >= 0 && older.length < limit; i--) {
-        const h = segment.readHeader(i);
-        if (h) older.push({ producerId: h.producerId, batchSeq: h.batchSeq, baseOffset: h.baseOffset, count: h.count });
-      }
-    }
-    older.reverse();
-    for (const b of [...older, ...fromActiveScan.filter((b) => b.baseOffset >= this.active.baseOffset)]) {
-      if (b.producerId) this.remember(b.producerId, b.batchSeq, b.baseOffset, b.count);
-    }
+    if (this.waiters.size === 0) return;
+    for (const wake of [...this.waiters]) wake();
   }
 
   /** The promise an append waits on before its ack, per fsync policy. */
-  private durable(): Promise<void> | undefined {
-    if (this.options.fsync !== "always") return undefined;
-    return this.groupSync();
+  private durableUpTo(end: number): Promise<void> | undefined {
+    const pending = this.options.fsync === "always" ? this.groupSync() : this.reservation?.cover(end);
+    return pending?.catch((err: Error) => {
+      this.fail(err);
+      throw err;
+    });
   }
 
   /**
@@ -250,7 +340,7 @@ export class PartitionLog {
     const run = (): Promise<void> =>
       new Promise<void>((resolve, reject) => {
         this.dirty = false;
-        fdatasync(this.active.fd, (err) => (err ? reject(err) : resolve()));
+        this.active.datasync((err) => (err ? reject(err) : resolve()));
       });
     const start = (): Promise<void> => {
       const sync = run().finally(() => {
@@ -271,8 +361,109 @@ export class PartitionLog {
   }
 
   private syncIfDirty(): void {
-    if (!this.dirty || this.closed) return;
+    if (!this.dirty || this.closed || this.failure) return;
     this.dirty = false;
-    fdatasync(this.active.fd, () => {});
+    this.active.datasync((err) => {
+      if (err) this.fail(err);
+    });
+  }
+
+  /** Opens the segments, finds damage and missing files, skips IDs lost with the power. */
+  private recover(): void {
+    const { io, logger } = this.ctx;
+    io.mkdir(this.dir);
+    const basesOf = (ext: string): number[] =>
+      io
+        .readdir(this.dir)
+        .filter((f) => f.length === 24 && f.endsWith(ext) && /^\d{20}$/.test(f.slice(0, 20)))
+        .map((f) => Number(f.slice(0, 20)))
+        .sort((a, b) => a - b);
+    // Empty segments stay: a segment's base is a floor for the IDs still to come.
+    const bases = basesOf(".log");
+    const lastBase = bases.length > 0 ? bases[bases.length - 1]! : -1;
+    // An index whose segment file is gone still says which IDs that segment held: past
+    // the last segment, those IDs must not be given out again.
+    let orphanEnd = 0;
+    for (const base of basesOf(".idx")) {
+      if (bases.includes(base)) continue;
+      const entries = decodeIndex(io.readFile(path.join(this.dir, `${String(base).padStart(20, "0")}.idx`)));
+      const last = entries?.[entries.length - 1];
+      const end = last ? last.baseOffset + last.count : base;
+      logger.warn(`${this.label}: segment file for events from ${base} is missing (its index remains); events ${base} to ${end - 1} are lost`);
+      if (base > lastBase) orphanEnd = Math.max(orphanEnd, end);
+    }
+    const recovered: RecoveredBatch[] = [];
+    bases.forEach((base, i) => this.segments.push(Segment.open(this.ctx, this.dir, this.label, base, i === bases.length - 1, recovered)));
+    if (this.segments.length === 0) this.segments.push(Segment.create(this.ctx, this.dir, this.label, orphanEnd));
+    this.nextId = this.active.nextOffset;
+    if (orphanEnd > this.nextId) {
+      this.nextId = orphanEnd;
+      this.roll();
+    }
+    this.findHoles();
+    this.lastTimestamp = Math.max(0, ...this.segments.map((s) => s.timestamps[s.timestamps.length - 1] ?? 0));
+    this.skipIdsLostWithThePower();
+    this.recoverDedupe(recovered);
+  }
+
+  private findHoles(): void {
+    const holes: Hole[] = [];
+    this.segments.forEach((segment, i) => {
+      holes.push(...segment.holes);
+      const next = this.segments[i + 1];
+      if (next && segment.nextOffset < next.baseOffset) {
+        holes.push({ from: segment.nextOffset, to: next.baseOffset });
+        this.ctx.logger.warn(
+          `${this.label}: events ${segment.nextOffset} to ${next.baseOffset - 1} are missing between segments ` +
+            `(a segment file was deleted or cut); reads there fail with CORRUPT`,
+        );
+      }
+    });
+    this.holes = holes.sort((a, b) => a.from - b.from);
+  }
+
+  /**
+   * After a reboot, IDs up to the reserved ceiling may have been acknowledged in batches
+   * the power took: a gap frame makes the log continue after them (id-reservation.ts).
+   */
+  private skipIdsLostWithThePower(): void {
+    const { io, logger } = this.ctx;
+    const file = path.join(this.dir, RESERVATION_FILE);
+    const stored = IdReservation.read(io, file);
+    if (!stored && io.exists(file) && io.readFile(file).byteLength > 0) {
+      logger.warn(`${this.label}: the ID reservation ${file} is unreadable; after a power loss IDs acknowledged under fsync interval could be given out again`);
+    }
+    const bootId = io.bootId();
+    if (stored && stored.ceiling > this.nextId && (stored.bootId === undefined || stored.bootId !== bootId)) {
+      const lost = stored.ceiling - this.nextId;
+      logger.warn(
+        `${this.label}: the machine restarted without a clean shutdown; events ${this.nextId} to ${stored.ceiling - 1} ` +
+          `may have been acknowledged under fsync interval and lost; those IDs are skipped, never reused`,
+      );
+      this.active.appendGap(this.nextId, lost, Math.max(Date.now(), this.lastTimestamp));
+      this.active.syncAll();
+      this.nextId = stored.ceiling;
+    }
+    if (this.options.fsync === "interval") {
+      this.reservation = IdReservation.open(io, this.dir, file, this.options.idReservationBlock, stored, (err) => this.fail(err));
+    }
+  }
+
+  /** Rebuilds the dedupe table from the newest batches on disk. */
+  private recoverDedupe(fromActiveScan: RecoveredBatch[]): void {
+    // Batches of closed segments are read header by header, newest first, up to a bound.
+    const limit = this.options.dedupe.window * 16;
+    const older: RecoveredBatch[] = [];
+    for (let s = this.segments.length - 2; s >= 0 && older.length < limit; s--) {
+      const segment = this.segments[s]!;
+      for (let i = segment.bases.length - 1; i >= 0 && older.length < limit; i--) {
+        const h = segment.readHeader(i);
+        if (h && !h.gap) older.push({ producerId: h.producerId, batchSeq: h.batchSeq, baseOffset: h.baseOffset, count: h.count, timestampMs: h.timestampMs });
+      }
+    }
+    older.reverse();
+    for (const b of [...older, ...fromActiveScan.filter((b) => b.baseOffset >= this.active.baseOffset)]) {
+      if (b.producerId) this.dedupe.remember(b.producerId, b.batchSeq, b.baseOffset, b.count, b.timestampMs);
+    }
   }
 }

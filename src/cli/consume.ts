@@ -4,7 +4,7 @@ import type { StartPosition } from "../core/types.js";
 import { connectDriver } from "../drivers/registry.js";
 import { loadSerializer } from "../pipeline/loader.js";
 import { defaultPluginPolicy, resolveSpec } from "../pipeline/spec.js";
-import { brokerUrl, intFlag, UsageError } from "./usage.js";
+import { brokerUrl, clientOptions, intFlag, UsageError } from "./usage.js";
 
 /** `tributary consume TOPIC`: one JSON line per event on stdout. */
 export async function consumeCommand(args: string[]): Promise<void> {
@@ -24,7 +24,7 @@ export async function consumeCommand(args: string[]): Promise<void> {
   let start: StartPosition;
   if (from === "earliest" || from === "latest") start = from;
   else start = { offset: intFlag("from", from, 0) };
-  const log = await connectDriver(brokerUrl(values.broker));
+  const log = await connectDriver(brokerUrl(values.broker), { tributary: clientOptions() });
   try {
     const info = await log.describeTopic(topic);
     const serializer = await loadSerializer(resolveSpec("serializer", info.pipeline.serializer, defaultPluginPolicy()));

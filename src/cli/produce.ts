@@ -13,7 +13,7 @@ import { iterateRecords } from "../core/records.js";
 import { BatchSize, Ordering, type BatchSizeOption } from "../core/types.js";
 import { connectDriver } from "../drivers/registry.js";
 import { Progress } from "./progress.js";
-import { intFlag, UsageError } from "./usage.js";
+import { clientOptions, intFlag, UsageError } from "./usage.js";
 
 /** The showcase's event schema: what the validator enforces on every event. */
 export const SHOWCASE_SCHEMA = {
@@ -59,7 +59,7 @@ export async function produceCommand(args: string[]): Promise<void> {
   if (batchSize === 0) throw new UsageError("--batch-size must be 'adaptive' or an integer > 0");
 
   const tempData = values.broker || values.dir ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), "tributary-showcase-"));
-  const driver = values.broker ? await Driver.connect(values.broker) : await Driver.embedded({ dir: values.dir ?? tempData! });
+  const driver = values.broker ? await Driver.connect(values.broker, { tributary: clientOptions() }) : await Driver.embedded({ dir: values.dir ?? tempData! });
   try {
     const topicName = `showcase-${Date.now()}`;
     await driver.createTopic(topicName, {
@@ -110,7 +110,7 @@ export async function produceCommand(args: string[]): Promise<void> {
 
 /** Reads every partition back: the count must match, each partition in push order (strict) or each event once (loose). */
 async function verify(url: string, topic: string, partitions: number, expected: number, strict: boolean): Promise<void> {
-  const log = await connectDriver(url);
+  const log = await connectDriver(url, { tributary: clientOptions() });
   const progress = new Progress("verify ", expected);
   const seen = new Uint8Array(expected);
   let total = 0;

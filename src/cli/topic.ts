@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { Driver } from "../client/driver.js";
-import { brokerUrl, intFlag, UsageError } from "./usage.js";
+import { brokerUrl, clientOptions, intFlag, UsageError } from "./usage.js";
 
 /** `tributary topic create|list|describe|delete`. */
 export async function topicCommand(args: string[]): Promise<void> {
@@ -23,7 +23,7 @@ export async function topicCommand(args: string[]): Promise<void> {
   if (action !== "list" && !name) throw new UsageError(`topic ${action} needs a NAME`);
   const partitions = intFlag("partitions", values.partitions, 4);
   const replicas = intFlag("replicas", values.replicas, 1);
-  const driver = await Driver.connect(brokerUrl(values.broker));
+  const driver = await Driver.connect(brokerUrl(values.broker), { tributary: clientOptions() });
   try {
     switch (action) {
       case "create":

@@ -14,6 +14,7 @@ import { loggerProblem, stderrLogger, type Logger } from "../core/logger.js";
 import type { PipelineSpecs, TopicDescription } from "../core/types.js";
 import type { LogDriver } from "../drivers/contract.js";
 import type { NatsConnectOptions } from "../drivers/jetstream/options.js";
+import type { TributaryConnectOptions } from "../drivers/tributary/options.js";
 import { connectDriver } from "../drivers/registry.js";
 import type { PluginKind, PluginSpecInput } from "../pipeline/contracts.js";
 import { loadPipeline } from "../pipeline/loader.js";
@@ -64,6 +65,8 @@ export interface ConnectOptions {
   logger?: Logger;
   /** Export the producers' metrics to this prom-client registry (see README "Metrics"). */
   metrics?: { registry: Registry };
+  /** For `tributary://` and `tributarys://` URLs: a bearer token and TLS settings. */
+  tributary?: TributaryConnectOptions;
 }
 
 /** What became of the events of every producer when a driver closed. */
@@ -129,7 +132,7 @@ export class Driver implements AsyncDisposable {
   static async connect(url: string, options: ConnectOptions = {}): Promise<Driver> {
     const policy = pluginPolicy(options.plugins);
     const logger = checkedLogger(options.logger);
-    const connecting = connectDriver(url, { timeoutMs: options.timeoutMs, logger, nats: options.nats });
+    const connecting = connectDriver(url, { timeoutMs: options.timeoutMs, logger, tributary: options.tributary, nats: options.nats });
     // An abandoned connection is closed once it completes.
     if (options.signal) {
       connecting.then(

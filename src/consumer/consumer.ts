@@ -105,6 +105,7 @@ export class Consumer implements AsyncIterable<ConsumedEvent> {
   /** Partitions still being read; with `follow: false` iteration ends at 0. */
   #reading: number;
   readonly #committer: CursorCommitter;
+  readonly #generations = new Map<number, number>();
   #serializer: Serializer | undefined;
   readonly #queue: Pending[] = [];
   #buffered = 0;
@@ -131,7 +132,9 @@ export class Consumer implements AsyncIterable<ConsumedEvent> {
     this.#maxBuffered = maxBuffered;
     this.#follow = follow;
     this.#reading = partitions.length;
-    this.#committer = new CursorCommitter((partition, next) => driver.commitCursor(topic.name, name, partition, next));
+    // Commits carry the generation this instance claimed, so a log that fences refuses
+    // them (FENCED) once a newer instance of this name took over.
+    this.#committer = new CursorCommitter((partition, next) => driver.commitCursor(topic.name, name, partition, next, this.#generations.get(partition)));
     this.#running = this.#run(partitions, start).catch((err: unknown) => this.#fail(err));
     if (signal) {
       if (signal.aborted) void this.close();
@@ -196,7 +199,7 @@ export class Consumer implements AsyncIterable<ConsumedEvent> {
   async #run(partitions: number[], start: StartPosition): Promise<void> {
     const [serializer, cursors] = await Promise.all([
       loadSerializer(this.#serializerSpec),
-      Promise.all(partitions.map((p) => this.#driver.fetchCursor(this.#topic.name, this.#name, p))),
+      Promise.all(partitions.map((p) => this.#cursor(p))),
     ]);
     this.#serializer = serializer;
     if (this.#stopped) return;
@@ -233,6 +236,15 @@ export class Consumer implements AsyncIterable<ConsumedEvent> {
       this.#reading--;
       this.#wake();
     }
+  }
+
+  /** Where a partition resumes for this name: claimed (fencing older instances) where the log can. */
+  async #cursor(partition: number): Promise<EventID | undefined> {
+    const driver = this.#driver;
+    if (!driver.claimCursor) return driver.fetchCursor(this.#topic.name, this.#name, partition);
+    const { nextOffset, generation } = await driver.claimCursor(this.#topic.name, this.#name, partition);
+    this.#generations.set(partition, generation);
+    return nextOffset;
   }
 
   /** Why the broker ended a follow stream: usually the topic was deleted. */

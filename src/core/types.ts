@@ -62,6 +62,12 @@ export interface PipelineSpecs {
 /** A topic as the log describes it. */
 export interface TopicDescription {
   name: string;
+  /**
+   * The topic's identity where the log has one: it changes when the topic is deleted and
+   * created again under the same name, so a producer of the old topic is refused instead
+   * of writing into the new one (the tributary broker's topic ID).
+   */
+  id?: string;
   partitions: number;
   /** Copies of every partition the log keeps (1 on the tributary broker). */
   replicas: number;

@@ -142,10 +142,19 @@ export interface LogDriver {
   /** Reads one partition; errors (unknown topic or partition, …) surface from iteration. */
   read(request: ReadRequest): PartitionReader;
 
-  /** Stores `nextOffset` (the ID after the last processed event) for a consumer name. */
-  commitCursor(topic: string, consumer: string, partition: number, nextOffset: EventID): Promise<void>;
+  /**
+   * Stores `nextOffset` (the ID after the last processed event) for a consumer name. With
+   * a `generation` from {@link LogDriver.claimCursor}, a log that fences refuses the
+   * commit (BrokerError FENCED) once a newer instance claimed the cursor.
+   */
+  commitCursor(topic: string, consumer: string, partition: number, nextOffset: EventID, generation?: number): Promise<void>;
   /** The stored cursor, or undefined when the name has none for this partition. */
   fetchCursor(topic: string, consumer: string, partition: number): Promise<EventID | undefined>;
+  /**
+   * Optional, for logs that fence consumers: fetches the cursor and claims it for a new
+   * instance of the consumer; its commits carry the returned generation.
+   */
+  claimCursor?(topic: string, consumer: string, partition: number): Promise<{ nextOffset: EventID | undefined; generation: number }>;
 
   /** How a producer of `topic` with this ID appends, from its transport thread. */
   appender(topic: TopicDescription, producerId: string): AppenderSpec;

@@ -9,6 +9,7 @@ import type { DriverConnectOptions, DriverModule, LogDriver } from "./contract.j
 /** URL scheme → driver module (relative to this file) and the URL form it takes. */
 const DRIVERS: Readonly<Record<string, { module: string; form: string }>> = {
   "tributary:": { module: "./tributary/index.js", form: "tributary://host:port" },
+  "tributarys:": { module: "./tributary/index.js", form: "tributarys://host:port (TLS)" },
   "nats:": { module: "./jetstream/index.js", form: "nats://host:port[,host:port…]" },
 };
 

@@ -85,8 +85,10 @@ export class ThreadPool {
         output: Promise.resolve(probing.measure(probe, "inline", n, () => processChunkWith(pipeline, input, true))),
       }));
     });
+    // The next probe waits until this one's chunk is done: a chunk sent to a busy pool
+    // waits in Piscina's queue unserialized, and would measure the hand-over as free.
     probing.turn = turn.then(
-      () => undefined,
+      (t) => t.output.then(noop, noop),
       () => undefined,
     );
     return turn.then((t) => t.output);
@@ -132,6 +134,8 @@ export class ThreadPool {
     return key;
   }
 }
+
+const noop = (): void => {};
 
 /** Key, in the `cause` of an error a pipeline worker throws, of the error's tributary code. */
 export const CODE_KEY = "tributaryCode";

@@ -19,8 +19,10 @@ export const GRPC_STATUS_OF: Readonly<Record<BrokerErrorCode, grpc.status>> = {
   MALFORMED_BATCH: grpc.status.INVALID_ARGUMENT,
   INVALID_ARGUMENT: grpc.status.INVALID_ARGUMENT,
   STORAGE: grpc.status.INTERNAL,
+  // Stored events that fail their checksum or are missing: gRPC's name for it.
   CORRUPT: grpc.status.DATA_LOSS,
   QUOTA_EXCEEDED: grpc.status.RESOURCE_EXHAUSTED,
+  // A cursor commit from an instance that a newer one of the same consumer replaced.
   FENCED: grpc.status.FAILED_PRECONDITION,
   UNAUTHENTICATED: grpc.status.UNAUTHENTICATED,
   PERMISSION_DENIED: grpc.status.PERMISSION_DENIED,

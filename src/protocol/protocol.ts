@@ -5,6 +5,9 @@
 import { fileURLToPath } from "node:url";
 import protobuf from "protobufjs";
 import type { ServiceDefinition } from "@grpc/grpc-js";
+import { MalformedMessage, strictDecoder } from "./strict-decode.js";
+
+export { MalformedMessage };
 
 // Event IDs stay below 2^53: decode uint64 as plain numbers instead of Long objects.
 (protobuf.util as { Long: unknown }).Long = undefined;
@@ -43,6 +46,8 @@ export interface TopicInfo {
   serializer?: PluginSpecMsg;
   partitionInfo: PartitionInfo[];
   createdAtMs: number;
+  /** Identity of this incarnation of the name; appends carry it (empty from brokers before 0.2). */
+  topicId?: string;
 }
 export interface ListTopicsResponse {
   topics: TopicInfo[];
@@ -73,6 +78,8 @@ export interface AppendRequest {
   batchSeq: number;
   count: number;
   records: Uint8Array;
+  /** TopicInfo.topicId of the topic the producer opened; empty: not checked. */
+  topicId?: string;
 }
 export interface AppendResponse {
   batchSeq: number;
@@ -106,27 +113,34 @@ export interface CommitCursorRequest {
   consumer: string;
   partition: number;
   nextOffset: number;
+  /** Generation from FetchCursor(claim); 0: no fencing. */
+  generation?: number;
 }
 export interface FetchCursorRequest {
   topic: string;
   consumer: string;
   partition: number;
+  /** Claim the cursor for a new instance: bumps its generation. */
+  claim?: boolean;
 }
 export interface FetchCursorResponse {
   found: boolean;
   nextOffset: number;
+  generation: number;
 }
 
 function codec<T>(typeName: string) {
   const type = root.lookupType(`tributary.v1.${typeName}`);
+  // defaults: true fills absent scalars, so readers never see undefined numbers.
+  const deserialize = (buf: Buffer): T => type.toObject(type.decode(buf), { defaults: true, longs: Number, oneofs: true, bytes: Buffer }) as T;
   return {
     serialize: (value: T): Buffer => {
       const bytes = type.encode(type.fromObject(value as Record<string, unknown>)).finish();
       return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     },
-    // defaults: true fills absent scalars, so readers never see undefined numbers.
-    deserialize: (buf: Buffer): T =>
-      type.toObject(type.decode(buf), { defaults: true, longs: Number, oneofs: true, bytes: Buffer }) as T,
+    // Responses stay lenient (a newer broker may add fields); requests are checked strictly.
+    deserialize,
+    strictDeserialize: strictDecoder(type, deserialize),
   };
 }
 
@@ -140,7 +154,7 @@ const appendCodec = {
     const bytes = appendRequestType.encode(value).finish();
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   },
-  deserialize: (buf: Buffer): AppendRequest => appendRequestType.decode(buf) as unknown as AppendRequest,
+  deserialize: strictDecoder(appendRequestType, (buf: Buffer): AppendRequest => appendRequestType.decode(buf) as unknown as AppendRequest),
 };
 const readResponseType = root.lookupType("tributary.v1.ReadResponse");
 const readResponseCodec = {
@@ -163,7 +177,7 @@ function unary<Req, Res>(name: string, req: string, res: string) {
     requestStream: false,
     responseStream: false,
     requestSerialize: a.serialize,
-    requestDeserialize: a.deserialize,
+    requestDeserialize: a.strictDeserialize,
     responseSerialize: b.serialize,
     responseDeserialize: b.deserialize,
   };
@@ -192,7 +206,7 @@ export const brokerService = {
     requestStream: false,
     responseStream: true,
     requestSerialize: readRequest.serialize,
-    requestDeserialize: readRequest.deserialize,
+    requestDeserialize: readRequest.strictDeserialize,
     responseSerialize: readResponseCodec.serialize,
     responseDeserialize: readResponseCodec.deserialize,
   },

@@ -5,12 +5,20 @@
 import { BrokerError } from "../../core/errors.js";
 import type { AppendAck, AppendBatch, Appender, AppenderFactory } from "../contract.js";
 import { appendError, BrokerClient, type AppendStream } from "./broker-client.js";
+import type { TributaryConnectOptions } from "./options.js";
 
 /** Options of the tributary appender (structured-cloneable: they cross to the transport thread). */
 export interface TributaryAppenderOptions {
   url: string;
   topic: string;
+  /**
+   * ID of the topic as the producer opened it; every append carries it, so after the
+   * topic is deleted and created again this producer is refused (UNKNOWN_TOPIC) instead
+   * of writing into the new topic. Empty: not checked.
+   */
+  topicId: string;
   producerId: string;
+  client: TributaryConnectOptions;
 }
 
 export class TributaryAppender implements Appender {
@@ -18,7 +26,7 @@ export class TributaryAppender implements Appender {
   private stream: AppendStream | undefined;
 
   constructor(private readonly options: TributaryAppenderOptions) {
-    this.client = new BrokerClient(options.url);
+    this.client = new BrokerClient(options.url, options.client);
   }
 
   async connect(): Promise<void> {
@@ -33,6 +41,7 @@ export class TributaryAppender implements Appender {
     if (!stream || stream.error) throw stream?.error ?? new BrokerError("UNAVAILABLE", "not connected to the broker");
     const res = await stream.append({
       topic: this.options.topic,
+      topicId: this.options.topicId,
       partition: batch.partition,
       producerId: this.options.producerId,
       batchSeq: batch.seq,

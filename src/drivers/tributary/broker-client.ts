@@ -7,6 +7,7 @@ import { BrokerError, InvalidArgumentError } from "../../core/errors.js";
 import type { StartPosition } from "../../core/types.js";
 import { GRPC_CHANNEL_OPTIONS } from "../../protocol/channel-options.js";
 import { toBrokerError } from "../../protocol/error-codes.js";
+import type { TributaryConnectOptions } from "./options.js";
 import {
   brokerService,
   errorCodeName,
@@ -21,14 +22,22 @@ import {
 const BrokerStub = grpc.makeGenericClientConstructor(brokerService, "Broker");
 type Stub = InstanceType<typeof BrokerStub> & Record<string, (...args: unknown[]) => unknown>;
 
-/** Parses `tributary://host:port` (or plain `host:port`) into a gRPC target. */
-export function parseBrokerUrl(url: string): string {
-  const m = /^(?:tributary:\/\/)?(\[[^\]]+\]|[^:/]+):(\d{1,5})\/?$/.exec(url);
-  if (!m || Number(m[2]) > 65535) {
-    throw new InvalidArgumentError(`broker URL '${url}' is not of the form tributary://host:port`);
+/** Parses `tributary://host:port`, `tributarys://host:port` (TLS) or plain `host:port`. */
+export function parseBrokerAddress(url: string): { target: string; tls: boolean } {
+  const m = /^(?:(tributarys?):\/\/)?(\[[^\]]+\]|[^:/]+):(\d{1,5})\/?$/.exec(url);
+  if (!m || Number(m[3]) > 65535) {
+    throw new InvalidArgumentError(`broker URL '${url}' is not of the form tributary://host:port (or tributarys:// for TLS)`);
   }
-  return `${m[1]}:${m[2]}`;
+  return { target: `${m[2]}:${m[3]}`, tls: m[1] === "tributarys" };
 }
+
+/** Parses a broker URL into a gRPC target (see parseBrokerAddress). */
+export function parseBrokerUrl(url: string): string {
+  return parseBrokerAddress(url).target;
+}
+
+/** How the client proves itself to a broker, and whom it trusts. */
+export type BrokerClientOptions = TributaryConnectOptions;
 
 /** One Append stream. Acks arrive in the order the batches were sent. */
 export class AppendStream {
@@ -105,10 +114,18 @@ export interface ReadStream extends AsyncIterable<ReadResponse> {
 
 export class BrokerClient {
   private readonly stub: Stub;
+  private readonly token: string | undefined;
 
-  /** @param url `tributary://host:port` or `host:port` */
-  constructor(readonly url: string) {
-    this.stub = new BrokerStub(parseBrokerUrl(url), grpc.credentials.createInsecure(), {
+  /** @param url `tributary://host:port`, `tributarys://host:port` (TLS) or `host:port` */
+  constructor(readonly url: string, options: BrokerClientOptions = {}) {
+    const { target, tls } = parseBrokerAddress(url);
+    const pem = (v: string | Uint8Array | undefined): Buffer | null => (v === undefined ? null : Buffer.from(v));
+    const credentials =
+      tls || options.tls
+        ? grpc.credentials.createSsl(pem(options.tls?.ca), pem(options.tls?.key), pem(options.tls?.cert))
+        : grpc.credentials.createInsecure();
+    this.token = options.token;
+    this.stub = new BrokerStub(target, credentials, {
       ...GRPC_CHANNEL_OPTIONS,
       // Pings on open calls notice a half-open connection (a peer gone without a FIN)
       // in seconds instead of TCP's minutes.
@@ -142,18 +159,29 @@ export class BrokerClient {
     return (await this.unary<{ deleted: boolean }>("deleteTopic", { name })).deleted;
   }
 
-  async commitCursor(topic: string, consumer: string, partition: number, nextOffset: number): Promise<void> {
-    await this.unary("commitCursor", { topic, consumer, partition, nextOffset });
+  /**
+   * Stores a consumer's cursor. `generation` (from claimCursor) fences: the broker
+   * refuses the commit with FENCED once a newer instance claimed the cursor.
+   */
+  async commitCursor(topic: string, consumer: string, partition: number, nextOffset: number, generation?: number): Promise<void> {
+    await this.unary("commitCursor", { topic, consumer, partition, nextOffset, generation: generation ?? 0 });
   }
 
   async fetchCursor(topic: string, consumer: string, partition: number): Promise<number | undefined> {
-    const r = await this.unary<{ found: boolean; nextOffset: number }>("fetchCursor", { topic, consumer, partition });
-    return r.found ? Number(r.nextOffset) : undefined;
+    return (await this.cursor(topic, consumer, partition, false)).nextOffset;
+  }
+
+  /**
+   * Fetches a cursor and claims it for this instance: the returned generation goes with
+   * its commits, and every older instance's commits are refused from now on.
+   */
+  claimCursor(topic: string, consumer: string, partition: number): Promise<{ nextOffset: number | undefined; generation: number }> {
+    return this.cursor(topic, consumer, partition, true);
   }
 
   /** Opens a bidirectional Append stream. */
   openAppendStream(): AppendStream {
-    return new AppendStream(this.stub.append() as grpc.ClientDuplexStream<AppendRequest, AppendResponse>);
+    return new AppendStream(this.stub.append(this.metadata()) as grpc.ClientDuplexStream<AppendRequest, AppendResponse>);
   }
 
   /** Reads one partition from a start position; in follow mode the stream stays open. */
@@ -164,7 +192,7 @@ export class BrokerClient {
     else if (start === "latest") req.latest = true;
     else if ("offset" in start) req.offset = start.offset;
     else req.timestampMs = start.time;
-    const call = this.stub.read(req) as grpc.ClientReadableStream<ReadResponse>;
+    const call = this.stub.read(req, this.metadata()) as grpc.ClientReadableStream<ReadResponse>;
     // Errors reach the reader through iteration; once it stopped iterating (or before it
     // starts), the CANCELLED status of a cancel must not be an unhandled 'error' event.
     call.on("error", () => {});
@@ -193,9 +221,21 @@ export class BrokerClient {
     this.stub.close();
   }
 
+  private async cursor(topic: string, consumer: string, partition: number, claim: boolean) {
+    const r = await this.unary<{ found: boolean; nextOffset: number; generation: number }>("fetchCursor", { topic, consumer, partition, claim });
+    return { nextOffset: r.found ? Number(r.nextOffset) : undefined, generation: Number(r.generation ?? 0) };
+  }
+
+  /** Call metadata: the bearer token, when there is one. */
+  private metadata(): grpc.Metadata {
+    const metadata = new grpc.Metadata();
+    if (this.token) metadata.set("authorization", `Bearer ${this.token}`);
+    return metadata;
+  }
+
   private unary<Res>(method: string, req: unknown): Promise<Res> {
     return new Promise((resolve, reject) =>
-      this.stub[method]!(req, (err: grpc.ServiceError | null, res: Res) => (err ? reject(toBrokerError(err)) : resolve(res))),
+      this.stub[method]!(req, this.metadata(), (err: grpc.ServiceError | null, res: Res) => (err ? reject(toBrokerError(err)) : resolve(res))),
     );
   }
 }

@@ -14,7 +14,8 @@ import type {
   TopicSettings,
 } from "../contract.js";
 import type { TributaryAppenderOptions } from "./appender.js";
-import { BrokerClient, parseBrokerUrl } from "./broker-client.js";
+import { BrokerClient, parseBrokerAddress } from "./broker-client.js";
+import type { TributaryConnectOptions } from "./options.js";
 import { describeTopicInfo, toPluginSpecMsg } from "./specs.js";
 
 /**
@@ -36,23 +37,25 @@ export class TributaryDriver implements LogDriver {
   private constructor(
     readonly url: string,
     private readonly client: BrokerClient,
+    private readonly clientOptions: TributaryConnectOptions,
   ) {}
 
   /** Connects to `tributary://host:port` and waits until the broker answers. */
-  static async connect(url: string, options: DriverConnectOptions = {}): Promise<TributaryDriver> {
-    const target = parseBrokerUrl(url);
+  static async connect(url: string, options: DriverConnectOptions & { tributary?: TributaryConnectOptions } = {}): Promise<TributaryDriver> {
+    const { target, tls } = parseBrokerAddress(url);
+    const clientOptions = options.tributary ?? {};
     // grpc-js logs process-wide to stderr; route it through the application's logger
     // (the logger of the driver connected last, since there is only one).
     const logger = options.logger;
     if (logger) grpc.setLogger({ error: (...args: unknown[]) => logger.warn({ source: "grpc-js" }, args.map(String).join(" ")) } as unknown as Console);
-    const client = new BrokerClient(url);
+    const client = new BrokerClient(url, clientOptions);
     try {
       await client.waitForReady(options.timeoutMs ?? 5000);
     } catch (err) {
       client.close();
       throw err;
     }
-    return new TributaryDriver(`tributary://${target}`, client);
+    return new TributaryDriver(`${tls ? "tributarys" : "tributary"}://${target}`, client, clientOptions);
   }
 
   async createTopic(name: string, settings: TopicSettings): Promise<TopicDescription> {
@@ -108,8 +111,12 @@ export class TributaryDriver implements LogDriver {
     };
   }
 
-  commitCursor(topic: string, consumer: string, partition: number, nextOffset: EventID): Promise<void> {
-    return this.client.commitCursor(topic, consumer, partition, nextOffset);
+  commitCursor(topic: string, consumer: string, partition: number, nextOffset: EventID, generation?: number): Promise<void> {
+    return this.client.commitCursor(topic, consumer, partition, nextOffset, generation);
+  }
+
+  claimCursor(topic: string, consumer: string, partition: number): Promise<{ nextOffset: EventID | undefined; generation: number }> {
+    return this.client.claimCursor(topic, consumer, partition);
   }
 
   fetchCursor(topic: string, consumer: string, partition: number): Promise<EventID | undefined> {
@@ -117,7 +124,7 @@ export class TributaryDriver implements LogDriver {
   }
 
   appender(topic: TopicDescription, producerId: string): AppenderSpec {
-    const options: TributaryAppenderOptions = { url: this.url, topic: topic.name, producerId };
+    const options: TributaryAppenderOptions = { url: this.url, topic: topic.name, topicId: topic.id ?? "", producerId, client: this.clientOptions };
     return { module: APPENDER_MODULE, export: "createAppender", options };
   }
 

@@ -35,6 +35,7 @@ export function pipelineOf(info: TopicInfo): PipelineSpecs {
 export function describeTopicInfo(info: TopicInfo): TopicDescription {
   return {
     name: info.name,
+    id: info.topicId || undefined,
     partitions: info.partitions,
     replicas: 1,
     pipeline: pipelineOf(info),
