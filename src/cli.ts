@@ -12,12 +12,13 @@ Usage:
   tributary serve   --dir DATA [--port 9292] [--host 127.0.0.1] [--fsync always|interval|never]
                     [--tls-cert FILE --tls-key FILE [--tls-ca FILE]] [--auth TOKENS.json] [--insecure]
                     [--limit NAME=N ...]
-  tributary topic   create NAME [--partitions 4] [--validator SPEC] [--selector SPEC] [--serializer SPEC] [--broker URL]
+  tributary topic   create NAME [--partitions 4] [--replicas 1] [--validator SPEC] [--selector SPEC] [--serializer SPEC] [--broker URL]
   tributary topic   list | describe NAME | delete NAME [--broker URL]
   tributary consume TOPIC [--partition N] [--from earliest|latest|OFFSET] [--follow] [--broker URL]
   tributary produce [--events 1000000] [--threads N] [--ordering strict|loose] [--batch-size adaptive|N] [--broker URL]
 
---broker defaults to tributary://127.0.0.1:9292 (or $TRIBUTARY_BROKER); tributarys:// speaks TLS.
+--broker defaults to tributary://127.0.0.1:9292 (or $TRIBUTARY_BROKER); tributarys:// speaks TLS;
+nats://host:port[,host:port…] selects NATS JetStream (--replicas > 1 needs a JetStream cluster).
 Client credentials: $TRIBUTARY_TOKEN, $TRIBUTARY_TLS_CA, $TRIBUTARY_TLS_CERT, $TRIBUTARY_TLS_KEY.`;
 
 const commands: Record<string, (args: string[]) => Promise<void>> = {

@@ -10,6 +10,7 @@ export async function topicCommand(args: string[]): Promise<void> {
     options: {
       broker: { type: "string" },
       partitions: { type: "string" },
+      replicas: { type: "string" },
       validator: { type: "string" },
       selector: { type: "string" },
       serializer: { type: "string" },
@@ -21,13 +22,14 @@ export async function topicCommand(args: string[]): Promise<void> {
   }
   if (action !== "list" && !name) throw new UsageError(`topic ${action} needs a NAME`);
   const partitions = intFlag("partitions", values.partitions, 4);
+  const replicas = intFlag("replicas", values.replicas, 1);
   const driver = await Driver.connect(brokerUrl(values.broker), { tributary: clientOptions() });
   try {
     switch (action) {
       case "create":
         console.log(
           JSON.stringify(
-            await driver.createTopic(name!, { partitions, validator: values.validator, partitionSelector: values.selector, serializer: values.serializer }),
+            await driver.createTopic(name!, { partitions, replicas, validator: values.validator, partitionSelector: values.selector, serializer: values.serializer }),
           ),
         );
         break;

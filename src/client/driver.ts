@@ -13,6 +13,7 @@ import { BrokerError, ClosedError, InvalidArgumentError } from "../core/errors.j
 import { loggerProblem, stderrLogger, type Logger } from "../core/logger.js";
 import type { PipelineSpecs, TopicDescription } from "../core/types.js";
 import type { LogDriver } from "../drivers/contract.js";
+import type { NatsConnectOptions } from "../drivers/jetstream/options.js";
 import type { TributaryConnectOptions } from "../drivers/tributary/options.js";
 import { connectDriver } from "../drivers/registry.js";
 import type { PluginKind, PluginSpecInput } from "../pipeline/contracts.js";
@@ -58,6 +59,8 @@ export interface ConnectOptions {
   signal?: AbortSignal;
   /** Where plugins may be loaded from. */
   plugins?: PluginOptions;
+  /** For `nats://` URLs: credentials and TLS of the NATS connection, passed through to nats.js. */
+  nats?: NatsConnectOptions;
   /** Where the driver and its producers and consumers log (pino-compatible). Default: stderr. */
   logger?: Logger;
   /** Export the producers' metrics to this prom-client registry (see README "Metrics"). */
@@ -122,14 +125,14 @@ export class Driver implements AsyncDisposable {
 
   /**
    * Connects to a log: `tributary://host:port` (a `tributary serve` broker; a bare
-   * `host:port` means the same).
+   * `host:port` means the same) or `nats://host:port[,host:port…]` (NATS JetStream).
    * @throws BrokerError UNAVAILABLE when it does not answer within `timeoutMs`
    * @throws InvalidArgumentError for a URL no driver serves
    */
   static async connect(url: string, options: ConnectOptions = {}): Promise<Driver> {
     const policy = pluginPolicy(options.plugins);
     const logger = checkedLogger(options.logger);
-    const connecting = connectDriver(url, { timeoutMs: options.timeoutMs, logger, tributary: options.tributary });
+    const connecting = connectDriver(url, { timeoutMs: options.timeoutMs, logger, tributary: options.tributary, nats: options.nats });
     // An abandoned connection is closed once it completes.
     if (options.signal) {
       connecting.then(

@@ -10,6 +10,7 @@ import type { DriverConnectOptions, DriverModule, LogDriver } from "./contract.j
 const DRIVERS: Readonly<Record<string, { module: string; form: string }>> = {
   "tributary:": { module: "./tributary/index.js", form: "tributary://host:port" },
   "tributarys:": { module: "./tributary/index.js", form: "tributarys://host:port (TLS)" },
+  "nats:": { module: "./jetstream/index.js", form: "nats://host:port[,host:port…]" },
 };
 
 /** The URL forms `connect` understands, for error messages and docs. */
