@@ -116,6 +116,33 @@ describe("JetStream driver, single node", () => {
     }
   });
 
+  it("stores keys and headers with the events: in the record for tributary, as message headers for any NATS client", async () => {
+    await driver.createTopic("keyed", { partitions: 1 });
+    const topic = await driver.openTopic("keyed");
+    const producer = topic.producer({ threadPool: driver.makeThreadPool(1) });
+    producer.push({ i: 0 }, undefined, { key: "user 7/é", headers: { trace: "t-1", "odd name": "a\r\nb%" } });
+    producer.push({ i: 1 });
+    await producer.close();
+    const events = [];
+    for await (const e of topic.consumer({ name: "k", follow: false })) events.push(e);
+    expect(events.map((e) => [e.key, e.headers && { ...e.headers }])).toEqual([
+      ["user 7/é", { trace: "t-1", "odd name": "a\r\nb%" }],
+      [undefined, undefined],
+    ]);
+    const nc = await natsConnect({ servers: server.nodes[0]!.address });
+    try {
+      const consumer = await nc.jetstream().consumers.get("TRIB_keyed_0");
+      const messages: JsMsg[] = [];
+      for await (const m of await consumer.fetch({ max_messages: 2, expires: 2000 })) messages.push(m);
+      expect(decodeURIComponent(messages[0]!.headers!.get("Tributary-Key"))).toBe("user 7/é");
+      expect(messages[0]!.headers!.get("Tributary-H-trace")).toBe("t-1");
+      expect(decodeURIComponent(messages[0]!.headers!.get("Tributary-H-odd%20name"))).toBe("a\r\nb%");
+      expect(messages[1]!.headers!.get("Tributary-Key")).toBe("");
+    } finally {
+      await nc.close();
+    }
+  });
+
   it("stores every event once, in push order, across a server restart (forced reconnect and re-sent batches)", async () => {
     await driver.createTopic("restart", { partitions: 2 });
     const topic = await driver.openTopic("restart");

@@ -187,6 +187,14 @@ export function isOneRecord(bytes: Uint8Array): boolean {
   return recordLength(view, 0, bytes.byteLength) === bytes.byteLength;
 }
 
+/** The key and headers of the record at `at` of `blob` (undefined when it has neither). */
+export function recordExt(blob: Uint8Array, at: number): { key?: string; headers?: Record<string, string> } | undefined {
+  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+  if ((view.getUint32(at, true) & EXTENDED) === 0) return undefined;
+  const start = at + RECORD_HEADER_BYTES + 4;
+  return decodeExt(blob, view, start, start + view.getUint32(at + RECORD_HEADER_BYTES, true));
+}
+
 /** Byte offset of record `index` inside a blob. */
 export function recordOffset(blob: Uint8Array, index: number): number {
   const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);

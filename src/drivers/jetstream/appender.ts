@@ -6,7 +6,7 @@
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { BrokerError, InvalidArgumentError } from "../../core/errors.js";
-import { checkRecords, MalformedRecordsError, RECORD_HEADER_BYTES } from "../../core/records.js";
+import { checkRecords, MalformedRecordsError, recordLength } from "../../core/records.js";
 import type { AppendAck, AppendBatch, Appender, AppenderFactory } from "../contract.js";
 import { JETSTREAM_DEFAULTS } from "./defaults.js";
 import { producerTag, streamName, subjectOf } from "./mapping.js";
@@ -139,7 +139,7 @@ function recordOffsets(batch: AppendBatch, maxEventBytes: number): Uint32Array {
   let at = 0;
   for (let i = 0; i < batch.count; i++) {
     offsets[i] = at;
-    at += RECORD_HEADER_BYTES + view.getUint32(at, true) + view.getUint32(at + 4, true);
+    at += recordLength(view, at, batch.records.byteLength);
   }
   offsets[batch.count] = at;
   return offsets;

@@ -8,8 +8,9 @@
  *   `[u32 LE metadata length][u32 LE data length][metadata][data]` (src/core/records.ts);
  * - event ID = stream sequence − 1, so IDs start at 0 and, with nothing ever deleted from
  *   a partition stream, are contiguous;
- * - headers: `Nats-Msg-Id: <producer tag>:<partition>:<batch seq>:<index>` and one
- *   expectation (`Nats-Expected-Last-Msg-Id` or `Nats-Expected-Last-Sequence`);
+ * - headers: `Nats-Msg-Id: <producer tag>:<partition>:<batch seq>:<index>`, one
+ *   expectation (`Nats-Expected-Last-Msg-Id` or `Nats-Expected-Last-Sequence`), and the
+ *   event's key and headers when it has them (`Tributary-Key`, `Tributary-H-<name>`);
  * - the topic's description (partitions, replicas, pipeline specs, creation time) is the
  *   JSON value of key T' in the KV bucket `tributary_topics`; cursors are keys
  *   `<T'>.<base64url(consumer)>.<partition>` of the KV bucket `tributary_cursors`.
@@ -26,6 +27,10 @@ export const HEADERS = Object.freeze({
   msgId: "Nats-Msg-Id",
   expectedLastMsgId: "Nats-Expected-Last-Msg-Id",
   expectedLastSeq: "Nats-Expected-Last-Sequence",
+  /** An event's key. */
+  key: "Tributary-Key",
+  /** Prefix of an event's own headers: `Tributary-H-<name>`. */
+  userPrefix: "Tributary-H-",
 });
 
 const TOPIC_NAME = /^[A-Za-z0-9._-]+$/;

@@ -26,6 +26,7 @@ import { headers } from "@nats-io/transport-node";
 import { BrokerError, TributaryError } from "../../core/errors.js";
 import type { AppendAck, AppendBatch } from "../contract.js";
 import { apiCode, JS_ERR, natsError, PubAckError } from "./errors.js";
+import { recordExt } from "../../core/records.js";
 import { HEADERS, messageId } from "./mapping.js";
 
 /** An expectation no stream meets (its sequence would have to reach 2^53 − 1): probes are never stored. */
@@ -41,10 +42,38 @@ const encoder = new TextEncoder();
  * concatenation per header) cost more client CPU per message than the publish itself.
  * Message IDs and sequences never hold CR or LF, so no check is lost.
  */
-function chainHeaders(id: string, expect: Tail): MsgHdrs {
+function chainHeaders(id: string, expect: Tail, event = ""): MsgHdrs {
   const expectation = "msgId" in expect ? `${HEADERS.expectedLastMsgId}: ${expect.msgId}` : `${HEADERS.expectedLastSeq}: ${expect.seq}`;
-  const bytes = encoder.encode(`NATS/1.0\r\n${HEADERS.msgId}: ${id}\r\n${expectation}\r\n\r\n`);
+  const bytes = encoder.encode(`NATS/1.0\r\n${HEADERS.msgId}: ${id}\r\n${expectation}\r\n${event}\r\n`);
   return { encode: () => bytes } as unknown as MsgHdrs;
+}
+
+/**
+ * Header lines for an event's key and headers, so that any NATS client sees them (the
+ * payload, the tributary record, holds them too). Names and values are percent-encoded
+ * where they hold what a header line cannot (see README "Scale out with NATS JetStream").
+ */
+function eventHeaderLines(records: Uint8Array, at: number): string {
+  const ext = recordExt(records, at);
+  if (ext === undefined) return "";
+  let lines = "";
+  if (ext.key !== undefined) lines += `${HEADERS.key}: ${headerValue(ext.key)}\r\n`;
+  for (const name in ext.headers) lines += `${HEADERS.userPrefix}${headerName(name)}: ${headerValue(ext.headers[name]!)}\r\n`;
+  return lines;
+}
+
+/** A header name keeps RFC 7230 token characters; every other byte is %XX. */
+const headerName = (name: string): string => encodeBytes(name, /[!#$&'*+\-.^_`|~0-9A-Za-z]/);
+/** A header value keeps printable ASCII but `%`; every other byte (CR, LF, UTF-8) is %XX. */
+const headerValue = (value: string): string => encodeBytes(value, /[\x20-\x24\x26-\x7e]/);
+
+function encodeBytes(text: string, keep: RegExp): string {
+  let out = "";
+  for (const byte of encoder.encode(text)) {
+    const c = String.fromCharCode(byte);
+    out += byte < 0x80 && keep.test(c) ? c : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return out;
 }
 
 /** What the server answers to a publish. */
@@ -123,7 +152,7 @@ export class PartitionChain {
     try {
       for (let i = start; i <= last; i++) {
         const id = messageId(tag, partition, batch.seq, i);
-        const h = chainHeaders(id, expect);
+        const h = chainHeaders(id, expect, eventHeaderLines(records, offsets[i]!));
         const payload = records.subarray(offsets[i]!, offsets[i + 1]!);
         if (i < last) nc.publish(subject, payload, { headers: h });
         else ackPromise = this.request(payload, h);

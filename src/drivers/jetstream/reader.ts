@@ -12,7 +12,7 @@
 import { AckPolicy, DeliverPolicy, type Consumer, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import { BrokerError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
-import { RECORD_HEADER_BYTES } from "../../core/records.js";
+import { isOneRecord } from "../../core/records.js";
 import type { PartitionReader, ReadBatch, ReadRequest } from "../contract.js";
 import type { Catalog } from "./catalog.js";
 import { checkPartition } from "./cursors.js";
@@ -190,7 +190,7 @@ function toReadBatch(partition: number, messages: JsMsg[], stream: string): Read
   let contiguous = true;
   messages.forEach((m, i) => {
     const data = m.data;
-    if (!isRecord(data)) {
+    if (!isOneRecord(data)) {
       throw new BrokerError("CORRUPT", `${stream} sequence ${m.seq} is not a tributary record (${data.byteLength} bytes): published by another client?`, { retriable: false });
     }
     records.set(data, at);
@@ -204,9 +204,3 @@ function toReadBatch(partition: number, messages: JsMsg[], stream: string): Read
   return batch;
 }
 
-/** True when a payload is exactly one record: its two lengths account for every byte. */
-function isRecord(data: Uint8Array): boolean {
-  if (data.byteLength < RECORD_HEADER_BYTES) return false;
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  return RECORD_HEADER_BYTES + view.getUint32(0, true) + view.getUint32(4, true) === data.byteLength;
-}
