@@ -1,6 +1,5 @@
 // The durable producer: a write-ahead log that keeps every durable event through log
 // outages and crashes of the producing process, and replays exactly once.
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -8,6 +7,7 @@ import { BatchSize, Driver, InvalidArgumentError, Ordering } from "../dist/src/i
 import { startBroker } from "../dist/src/broker/index.js";
 import { WriteAheadLog, claimWal, encodeRecords, type WalMeta } from "../dist/src/internal.js";
 import { readPartition, removeDir, tempDir, testBroker } from "./helpers.js";
+import { crashTest } from "./wal-crash.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -21,7 +21,6 @@ function dir(): string {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const CHILD = path.join(import.meta.dirname, "fixtures", "wal-child.mjs");
 const enc = new TextEncoder();
 const walFiles = (d: string) => fs.readdirSync(d).filter((f) => f.endsWith(".wal"));
 
@@ -174,49 +173,7 @@ describe("durable producer", () => {
   it("survives 20 SIGKILLs of the producing process: every durable event stored exactly once, in push order, and the WAL ends empty", async () => {
     const b = await testBroker();
     cleanups.push(() => removeDir(b.dir), () => b.close());
-    const driver = await Driver.connect(b.url);
-    cleanups.push(() => driver.close());
-    await driver.createTopic("crash", { partitions: 3, partitionSelector: "key-hash" });
-    const wal = dir();
-    const reported = new Set<number>();
-    let random = 7;
-    const next = () => (random = (random * 48271) % 2147483647) / 2147483647;
-    for (let run = 0; run < 20; run++) {
-      const child = spawn(process.execPath, [CHILD, b.url, wal, "crash", String(run * 1_000_000)], { stdio: ["ignore", "pipe", "inherit"] });
-      let out = "";
-      const started = new Promise<void>((resolve, reject) => {
-        child.stdout!.on("data", (d: Buffer) => {
-          out += d.toString();
-          if (out.includes("ready\n")) resolve();
-        });
-        child.once("exit", (code) => reject(new Error(`child exited early with ${code}: ${out.slice(-500)}`)));
-      });
-      await started;
-      await sleep(100 + next() * 900);
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGKILL");
-      await exited;
-      for (const m of out.matchAll(/^d (\d+)$/gm)) reported.add(Number(m[1]));
-    }
-    expect(reported.size).toBeGreaterThan(1000);
-    const finish = spawn(process.execPath, [CHILD, b.url, wal, "crash", "0", "finish"], { stdio: ["ignore", "pipe", "inherit"] });
-    let summary = "";
-    finish.stdout!.on("data", (d: Buffer) => (summary += d.toString()));
-    expect(await new Promise((r) => finish.once("exit", r))).toBe(0);
-    expect(JSON.parse(summary)).toMatchObject({ failed: 0 });
-
-    const seen = new Map<number, number>();
-    for (let p = 0; p < 3; p++) {
-      const events = await readPartition(b.url, "crash", p);
-      const seqs = events.map((e) => e.metadata.seq as number);
-      for (let i = 1; i < seqs.length; i++) expect(seqs[i]!, `partition ${p} order`).toBeGreaterThan(seqs[i - 1]!);
-      for (const s of seqs) seen.set(s, (seen.get(s) ?? 0) + 1);
-    }
-    const missing = [...reported].filter((s) => !seen.has(s));
-    expect(missing).toEqual([]);
-    expect([...seen.values()].every((n) => n === 1)).toBe(true);
-    const walDir = path.join(wal, "crash", "crashy");
-    expect(walFiles(walDir)).toEqual([]);
+    await crashTest(b.url, cleanups);
   }, 120_000);
 
   it("durable() without a WAL resolves at the acknowledgement; lingerMs and maxBatchBytes cut batches", async () => {
@@ -241,3 +198,4 @@ describe("durable producer", () => {
     await bytesCapped.close();
   });
 });
+
