@@ -106,47 +106,52 @@ describe("write-ahead log", () => {
   });
 });
 
+/**
+ * A topic on a broker the test can stop and start again on the same port and data
+ * (`restart()`), the way a broker outage looks to a producer.
+ */
+async function stoppableBroker(topicName: string, partitions: number) {
+  const data = dir();
+  let broker = await startBroker({ dir: data, port: 0 });
+  const port = broker.port;
+  cleanups.push(() => broker.close());
+  const driver = await Driver.connect(broker.url);
+  cleanups.push(() => driver.close());
+  await driver.createTopic(topicName, { partitions });
+  return {
+    topic: await driver.openTopic(topicName),
+    stop: () => broker.close(),
+    restart: async () => (broker = await startBroker({ dir: data, port })).url,
+  };
+}
+
 describe("durable producer", () => {
   it("keeps making events durable while the broker is down, fails none, and delivers them all once it is back", async () => {
-    const data = dir();
-    let broker = await startBroker({ dir: data, port: 0 });
-    const port = broker.port;
-    cleanups.push(() => broker.close());
-    const driver = await Driver.connect(broker.url);
-    cleanups.push(() => driver.close());
-    await driver.createTopic("outage", { partitions: 2 });
-    const topic = await driver.openTopic("outage");
+    const { topic, stop, restart } = await stoppableBroker("outage", 2);
     const producer = topic.producer({ name: "w", wal: { dir: dir(), fsync: "always" }, deliveryTimeoutMs: 1000 });
     await producer.ready();
     const before = Array.from({ length: 100 }, (_, i) => producer.push({ i }));
     await producer.flush();
-    await broker.close();
+    await stop();
     const during = Array.from({ length: 3000 }, (_, i) => producer.push({ i: 100 + i }));
     await producer.flush({ durable: true });
     await Promise.all(during.map((f) => f.durable()));
     // Well past the delivery timeout: durable events wait for the log instead of failing.
     await sleep(2500);
     expect(during.filter((f) => f.completed)).toEqual([]);
-    broker = await startBroker({ dir: data, port });
+    const url = await restart();
     await producer.flush();
     expect([...before, ...during].filter((f) => f.error)).toEqual([]);
-    const stored = [...(await readPartition(broker.url, "outage", 0)), ...(await readPartition(broker.url, "outage", 1))];
+    const stored = [...(await readPartition(url, "outage", 0)), ...(await readPartition(url, "outage", 1))];
     expect(stored.map((e) => e.metadata.i).sort((a, b) => a - b)).toEqual([...Array(3100).keys()]);
     await producer.close();
   });
 
   it("applies backpressure when the WAL is full, and drains once the log is back", async () => {
-    const data = dir();
-    let broker = await startBroker({ dir: data, port: 0 });
-    const port = broker.port;
-    cleanups.push(() => broker.close());
-    const driver = await Driver.connect(broker.url);
-    cleanups.push(() => driver.close());
-    await driver.createTopic("full", { partitions: 1 });
-    const topic = await driver.openTopic("full");
+    const { topic, stop, restart } = await stoppableBroker("full", 1);
     const producer = topic.producer({ name: "w", wal: { dir: dir(), maxBytes: 256 * 1024 }, maxPendingEvents: 1000 });
     await producer.ready();
-    await broker.close();
+    await stop();
     const data100 = new Uint8Array(100);
     let pushed = 0;
     while (producer.hasCapacity && pushed < 100_000) {
@@ -162,11 +167,11 @@ describe("durable producer", () => {
     await sleep(600);
     expect(ready).toBe(false); // the log is down and the WAL full: no room, nothing dropped
     expect(stats.failed).toBe(0);
-    broker = await startBroker({ dir: data, port });
+    const url = await restart();
     await waiting;
     await producer.flush();
     expect((await producer.stats()).acknowledged).toBe(pushed);
-    expect(await readPartition(broker.url, "full", 0)).toHaveLength(pushed);
+    expect(await readPartition(url, "full", 0)).toHaveLength(pushed);
     await producer.close();
   });
 

@@ -50,7 +50,7 @@ export class JetStreamDriver implements LogDriver {
     readonly url: string,
     private readonly endpoint: NatsEndpoint,
     private readonly nc: NatsConnection,
-    private readonly jsm: JetStreamManager,
+    jsm: JetStreamManager,
     private readonly timeoutMs: number,
     private readonly logger: Logger | undefined,
   ) {
