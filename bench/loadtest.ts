@@ -136,10 +136,11 @@ async function drained(url: string): Promise<ReturnType<typeof producerTotals>> 
   throw new Error("the server's producers did not drain within 30 s");
 }
 
-/** CPU seconds a process has used so far, all its threads (Linux /proc; NaN elsewhere). */
-function cpuSeconds(pid: number): number {
+/** CPU seconds used so far by a process (all its threads) or one of its threads: Linux /proc, NaN elsewhere. */
+function cpuSeconds(pid: number, thread?: number): number {
   try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    const stat = fs.readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, "utf8");
+    const fields = stat.split(") ")[1]!.split(" ");
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 10 ms
   } catch {
     return NaN;
@@ -148,7 +149,7 @@ function cpuSeconds(pid: number): number {
 
 /**
  * One autocannon run: successful requests/s, latency percentiles and failures; the CPU
- * time per request of the server (all its threads) and of the load generator, which
+ * time per request of the server (all its threads, and its main thread) and of the load generator, which
  * depend much less than requests/s on the rest of the load of a shared machine; and the
  * events per batch the producers sent.
  */
@@ -156,6 +157,7 @@ async function drive(server: Server, endpoint: Endpoint, connections: number, du
   const pid = server.child.pid!;
   const before = await producerTotals(server.url);
   const cpu0 = cpuSeconds(pid);
+  const main0 = cpuSeconds(pid, pid);
   const own0 = process.cpuUsage();
   const r = await autocannon({
     url: server.url + endpoint.path,
@@ -173,6 +175,7 @@ async function drive(server: Server, endpoint: Endpoint, connections: number, du
     p50: r.latency.p50,
     p99: r.latency.p99,
     serverUs: ((cpuSeconds(pid) - cpu0) * 1e6) / r.requests.total,
+    serverMainUs: ((cpuSeconds(pid, pid) - main0) * 1e6) / r.requests.total,
     loadgenUs: (own.user + own.system) / r.requests.total,
     non2xx: r.non2xx,
     errors: r.errors,
@@ -203,7 +206,7 @@ async function main(): Promise<void> {
           if (!runs.has(key)) runs.set(key, { endpoint: e.name, connections, metrics: [] });
           runs.get(key)!.metrics.push(m);
           done++;
-          console.error(`[${done}/${total}] round ${round + 1} ${e.name} c=${connections}: ${fmt(m.rps!)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, CPU/request: server ${fmt(m.serverUs!)} µs, autocannon ${fmt(m.loadgenUs!)} µs${m.non2xx || m.errors ? `, ${m.non2xx} non-2xx, ${m.errors} errors` : ""}`);
+          console.error(`[${done}/${total}] round ${round + 1} ${e.name} c=${connections}: ${fmt(m.rps!)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, CPU/request: server ${fmt(m.serverUs!)} µs (main thread ${fmt(m.serverMainUs!)}), autocannon ${fmt(m.loadgenUs!)} µs${m.non2xx || m.errors ? `, ${m.non2xx} non-2xx, ${m.errors} errors` : ""}`);
         }
       }
     }
@@ -276,6 +279,7 @@ function resultsMarkdown(
           { key: "p50", heading: "p50 ms", digits: 0 },
           { key: "p99", heading: "p99 ms", digits: 0 },
           { key: "serverUs", heading: "server CPU µs/req" },
+          { key: "serverMainUs", heading: "of which main thread" },
           { key: "loadgenUs", heading: "autocannon CPU µs/req" },
           { key: "eventsPerBatch", heading: "events/batch", digits: 1 },
           { key: "non2xx", heading: "non-2xx" },
