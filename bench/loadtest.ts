@@ -22,7 +22,7 @@ import { describeMachine, machineMarkdown } from "./lib/machine.js";
 import { tableMarkdown } from "./lib/report.js";
 import { aggregate, type CaseResult } from "./lib/runner.js";
 import type { Metrics } from "./lib/scenario.js";
-import { fmt } from "./lib/stats.js";
+import { fmt, median } from "./lib/stats.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SERVER = fileURLToPath(new URL("../examples/web/server.js", import.meta.url));
@@ -246,12 +246,33 @@ async function stopServer(child: ChildProcess): Promise<void> {
   if (code !== 0) throw new Error(`server exited with ${code} on SIGTERM`);
 }
 
-const ratio = (cases: CaseResult[], endpoint: string, connections: number): number | undefined => {
-  const rps = (name: string) => cases.find((c) => c.params.endpoint === name && c.params.connections === connections)?.metrics.rps?.median;
-  const base = rps("no-op");
-  const value = rps(endpoint);
-  return base && value !== undefined ? value / base : undefined;
-};
+const caseOf = (cases: CaseResult[], endpoint: string, connections: number) =>
+  cases.find((c) => c.params.endpoint === endpoint && c.params.connections === connections);
+
+/**
+ * The endpoint's requests/s over no-op's in the same round, median over the rounds: the
+ * two ran a minute apart at most, so a slow minute of a shared machine mostly cancels out.
+ */
+function rpsRatio(cases: CaseResult[], endpoint: string, connections: number): number | undefined {
+  const base = caseOf(cases, "no-op", connections)?.metrics.rps?.runs;
+  const value = caseOf(cases, endpoint, connections)?.metrics.rps?.runs;
+  if (!base || !value || base.length !== value.length) return undefined;
+  return median(value.map((v, round) => v / base[round]!));
+}
+
+/** No-op's CPU per request over the endpoint's (medians): main thread, or the server's and the load generator's together. */
+function costRatio(cases: CaseResult[], endpoint: string, connections: number, what: "main" | "all"): number | undefined {
+  const cost = (name: string) => {
+    const m = caseOf(cases, name, connections)?.metrics;
+    if (!m?.serverUs || !m.serverMainUs || !m.loadgenUs) return undefined;
+    return what === "main" ? m.serverMainUs.median : m.serverUs.median + m.loadgenUs.median;
+  };
+  const base = cost("no-op");
+  const value = cost(endpoint);
+  return base && value ? base / value : undefined;
+}
+
+const times = (r: number | undefined): string => (r === undefined ? "n/a" : `${r.toFixed(2)}x`);
 
 function resultsMarkdown(
   cases: CaseResult[],
@@ -289,16 +310,30 @@ function resultsMarkdown(
       cases,
     ),
     "",
-    "### Ratio to no-op",
+    "### Ratio to no-op: requests/s",
+    "",
+    "Per round, the endpoint's requests/s over no-op's at the same connection count; median over the rounds.",
     "",
     `| endpoint | ${o.connections.map((c) => `${c} connections`).join(" | ")} | goal at ${GOAL_CONNECTIONS} |`,
     `|:---|${o.connections.map(() => "---:").join("|")}|:---|`,
   ];
-  for (const e of ENDPOINTS.slice(1)) {
-    const ratios = o.connections.map((c) => ratio(cases, e.name, c));
-    const at = ratio(cases, e.name, GOAL_CONNECTIONS);
+  const endpoints = o.endpoints.filter((e) => e.name !== "no-op");
+  for (const e of endpoints) {
+    const at = rpsRatio(cases, e.name, GOAL_CONNECTIONS);
     const goal = e.goal === undefined ? "none" : at === undefined ? `≥ ${e.goal}` : `≥ ${e.goal}: ${at >= e.goal ? "met" : "**missed**"}`;
-    out.push(`| ${e.name} | ${ratios.map((r) => (r === undefined ? "n/a" : `${r.toFixed(2)}x`)).join(" | ")} | ${goal} |`);
+    out.push(`| ${e.name} | ${o.connections.map((c) => times(rpsRatio(cases, e.name, c))).join(" | ")} | ${goal} |`);
+  }
+  out.push(
+    "",
+    "### Ratio to no-op: CPU per request",
+    "",
+    "No-op's CPU time per request over the endpoint's. *Server + autocannon*: the requests/s ratio the two cores would give if nothing else ran on them. *Main thread*: the ratio of a server whose main thread is the bottleneck, with cores to spare for its other threads and the load generator.",
+    "",
+    `| endpoint | ${o.connections.map((c) => `${c}: server + autocannon | ${c}: main thread`).join(" | ")} |`,
+    `|:---|${o.connections.map(() => "---:|---:").join("|")}|`,
+  );
+  for (const e of endpoints) {
+    out.push(`| ${e.name} | ${o.connections.map((c) => `${times(costRatio(cases, e.name, c, "all"))} | ${times(costRatio(cases, e.name, c, "main"))}`).join(" | ")} |`);
   }
   out.push("", `Server on SIGTERM after the run: ${run.shutdown}`, "", "![Requests per second](web/throughput.svg)", "", "![Latency](web/latency.svg)", "");
   return out.join("\n");
