@@ -8,7 +8,8 @@
  * The server runs as a child process on a free port with its embedded broker; autocannon
  * runs in this process, on its main thread. Writes <out>/WEB.md (the part below the
  * results marker; the text above it is kept) and <out>/web/*.svg. Default out: docs/ for
- * a full run, bench/results/ for --quick. Exit code 0, 1 when a case failed, 2 on a usage error.
+ * a full run, bench/results/ for --quick. Exit code 0; 1 when a request failed or the
+ * server did not shut down cleanly; 2 on a usage error.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -149,9 +150,9 @@ function cpuSeconds(pid: number, thread?: number): number {
 
 /**
  * One autocannon run: successful requests/s, latency percentiles and failures; the CPU
- * time per request of the server (all its threads, and its main thread) and of the load generator, which
- * depend much less than requests/s on the rest of the load of a shared machine; and the
- * events per batch the producers sent.
+ * time per request of the server (all its threads, and its main thread alone) and of the
+ * load generator, which depend much less than requests/s on the rest of the load of a
+ * shared machine; and the events per batch the producers sent.
  */
 async function drive(server: Server, endpoint: Endpoint, connections: number, durationS: number): Promise<Metrics> {
   const pid = server.child.pid!;
@@ -189,7 +190,8 @@ async function main(): Promise<void> {
   const machine = describeMachine();
   const loadBefore = os.loadavg();
   const server = await startServer(o.cpuProf);
-  const runs = new Map<string, { endpoint: string; connections: number; metrics: Metrics[] }>();
+  /** Per endpoint@connections, one entry per round, in round order. */
+  const runs = new Map<string, Metrics[]>();
   const total = o.rounds * o.connections.length * o.endpoints.length;
   let done = 0;
   try {
@@ -203,8 +205,7 @@ async function main(): Promise<void> {
           const e = o.endpoints[(k + round) % o.endpoints.length]!;
           const m = await drive(server, e, connections, o.durationS);
           const key = `${e.name}@${connections}`;
-          if (!runs.has(key)) runs.set(key, { endpoint: e.name, connections, metrics: [] });
-          runs.get(key)!.metrics.push(m);
+          runs.set(key, [...(runs.get(key) ?? []), m]);
           done++;
           console.error(`[${done}/${total}] round ${round + 1} ${e.name} c=${connections}: ${fmt(m.rps!)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, CPU/request: server ${fmt(m.serverUs!)} µs (main thread ${fmt(m.serverMainUs!)}), autocannon ${fmt(m.loadgenUs!)} µs${m.non2xx || m.errors ? `, ${m.non2xx} non-2xx, ${m.errors} errors` : ""}`);
         }
@@ -220,7 +221,7 @@ async function main(): Promise<void> {
   for (const c of o.connections) {
     for (const e of ENDPOINTS) {
       const r = runs.get(`${e.name}@${c}`);
-      if (r) cases.push({ params: { endpoint: e.name, connections: c }, metrics: aggregate(r.metrics), elapsedMs: 0 });
+      if (r) cases.push({ params: { endpoint: e.name, connections: c }, metrics: aggregate(r), elapsedMs: 0 });
     }
   }
   const dir = path.join(o.out, "web");
