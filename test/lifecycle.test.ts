@@ -112,13 +112,15 @@ describe("producer lifecycle", () => {
     expect(f.completed).toBe(false); // aborting a wait does not touch the event
   });
 
-  it("shutdownOnSignals: SIGTERM stops intake, flushes, reports and exits 0", async () => {
+  /** Runs the shutdown fixture until it has pushed 5,000 events, sends SIGTERM, and returns its exit code, output and the stored count. */
+  async function terminateChild(mode?: string) {
     const b = await testBroker();
     cleanups.push(() => removeDir(b.dir), () => b.close());
     const driver = await Driver.connect(b.url);
     cleanups.push(() => driver.close());
     await driver.createTopic("sig", { partitions: 2 });
-    const child = spawn(process.execPath, [path.join(import.meta.dirname, "fixtures/shutdown-child.mjs"), b.url, "sig"], { stdio: ["ignore", "pipe", "pipe"] });
+    const args = [path.join(import.meta.dirname, "fixtures/shutdown-child.mjs"), b.url, "sig", ...(mode ? [mode] : [])];
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
@@ -128,14 +130,31 @@ describe("producer lifecycle", () => {
       child.once("exit", (code) => (clearInterval(timer), reject(new Error(`child exited ${code}: ${out}${err}`))));
     });
     const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    const t0 = Date.now();
     child.kill("SIGTERM");
-    expect(await exited).toBe(0);
+    const code = await exited;
+    const ms = Date.now() - t0;
     const report = JSON.parse(/^report (.*)$/m.exec(out)![1]!);
-    expect(report).toMatchObject({ signal: "SIGTERM", close: { lost: 0, cutShort: false } });
     const stored = (await readPartition(b.url, "sig", 0)).length + (await readPartition(b.url, "sig", 1)).length;
+    return { code, ms, out, err, report, stored };
+  }
+
+  it("shutdownOnSignals: SIGTERM stops intake, flushes, reports and exits 0", async () => {
+    const { code, out, report, stored } = await terminateChild();
+    expect(code).toBe(0);
+    expect(report).toMatchObject({ signal: "SIGTERM", close: { lost: 0, cutShort: false } });
     expect(stored).toBe(report.close.acknowledged);
     expect(stored).toBeGreaterThanOrEqual(5000);
     expect(out).toMatch(/push after shutdown: ClosedError/);
+  });
+
+  it("shutdownOnSignals: a beforeClose that never finishes does not hold the shutdown past its deadline", async () => {
+    const { code, ms, err, report, stored } = await terminateChild("hang");
+    expect(err).toMatch(/beforeClose did not finish by the shutdown deadline/);
+    expect(ms).toBeLessThan(5000); // deadline 1 s; without the bound the child never exits
+    expect(report.close).toBeDefined();
+    expect(code).toBe(report.close.lost > 0 ? 1 : 0);
+    expect(stored).toBe(report.close.acknowledged);
   });
 
   it("exports Prometheus metrics that match what was produced", async () => {

@@ -20,9 +20,15 @@ export interface Closable {
 export interface ShutdownOptions {
   /** Signals to handle. Default `["SIGINT", "SIGTERM"]`. */
   signals?: NodeJS.Signals[];
-  /** Longest wait for unacknowledged events (see `Producer.close`). Default 10 s. */
+  /**
+   * Deadline of the whole shutdown: `beforeClose` and then the wait for unacknowledged
+   * events (see `Producer.close`) together. Default 10 s.
+   */
   timeoutMs?: number;
-  /** Runs first, to stop intake (close an HTTP server, finish in-flight requests). */
+  /**
+   * Runs first, to stop intake (close an HTTP server, finish in-flight requests). When it
+   * has not finished by the deadline, the shutdown logs a warning and closes anyway.
+   */
   beforeClose?: () => unknown;
   /** Where the report goes. Default: the logger. */
   onReport?: (report: ShutdownReport) => unknown;
@@ -66,8 +72,10 @@ export function shutdownOnSignals(target: Closable, options: ShutdownOptions = {
       let close: ShutdownReport["close"];
       let error: unknown;
       try {
-        await options.beforeClose?.();
-        close = await target.close({ timeoutMs });
+        if (options.beforeClose && !(await within(options.beforeClose, timeoutMs))) {
+          logger.warn({ timeoutMs }, "beforeClose did not finish by the shutdown deadline: closing anyway");
+        }
+        close = await target.close({ timeoutMs: Math.max(0, timeoutMs - (Date.now() - t0)) });
       } catch (err) {
         error = err;
       }
@@ -86,6 +94,17 @@ export function shutdownOnSignals(target: Closable, options: ShutdownOptions = {
     },
     done,
   };
+}
+
+/** Runs `fn`; true when it settled within `ms` (its error is thrown), false on timeout. */
+async function within(fn: () => unknown, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
+  try {
+    return await Promise.race([Promise.resolve().then(fn).then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function summary(r: DriverCloseReport | CloseReport | undefined): Record<string, unknown> {
