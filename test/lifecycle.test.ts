@@ -121,6 +121,7 @@ describe("producer lifecycle", () => {
     await driver.createTopic("sig", { partitions: 2 });
     const args = [path.join(import.meta.dirname, "fixtures/shutdown-child.mjs"), b.url, "sig", ...(mode ? [mode] : [])];
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    cleanups.push(() => void (child.exitCode === null && child.signalCode === null && child.kill("SIGKILL")));
     let out = "";
     let err = "";
     child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
