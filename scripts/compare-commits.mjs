@@ -7,6 +7,10 @@
  * and the ratio new/base.
  *
  *   npm run build && node scripts/compare-commits.mjs --base <rev> --scenario ordering [--rounds 5] [--quick]
+ *
+ * Both sides inherit the environment. To hold the broker's fsync policy equal against a
+ * commit from before the default became `always` (917c38b used `interval`), run with
+ * TRIBUTARY_BENCH_FSYNC=interval: this checkout's bench reads it, the older one ignores it.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";

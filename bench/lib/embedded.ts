@@ -9,9 +9,14 @@ export interface EmbeddedState {
   dir: string;
 }
 
+/**
+ * `TRIBUTARY_BENCH_FSYNC` overrides the broker's fsync policy, so that a comparison with an
+ * older commit (`scripts/compare-commits.mjs`) can hold the policy equal.
+ */
 export async function startEmbedded(name: string): Promise<EmbeddedState> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tributary-bench-${name}-`));
-  return { driver: await Driver.embedded({ dir }), dir };
+  const fsync = process.env.TRIBUTARY_BENCH_FSYNC as "always" | "interval" | "never" | undefined;
+  return { driver: await Driver.embedded({ dir, fsync }), dir };
 }
 
 export async function stopEmbedded(state: EmbeddedState): Promise<void> {
