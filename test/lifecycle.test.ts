@@ -87,6 +87,26 @@ describe("producer lifecycle", () => {
     expect(() => producer.push({})).toThrow(ClosedError);
   });
 
+  it("close({ timeoutMs: 0 }) fails the batches queued behind a full in-flight window, and returns", async () => {
+    const data = tempDir();
+    cleanups.push(() => removeDir(data));
+    const broker = await startBroker({ dir: data, port: 0 });
+    const driver = await Driver.connect(broker.url);
+    await driver.createTopic("window", { partitions: 1 });
+    const producer = (await driver.openTopic("window")).producer({ name: "p", maxNumBatches: 1 });
+    await producer.push({ a: 1 });
+    await broker.close();
+    const inFlight = Array.from({ length: 10 }, (_, i) => producer.push({ i }));
+    await new Promise((r) => setTimeout(r, 50)); // the first batch leaves and takes the only slot
+    const queued = Array.from({ length: 10 }, (_, i) => producer.push({ i: 10 + i }));
+    await new Promise((r) => setTimeout(r, 50));
+    // Pushed last: its chunk comes out of the pipeline while the producer is closing.
+    const last = producer.push({ last: true });
+    const report = await driver.close({ timeoutMs: 0 });
+    expect(report).toMatchObject({ acknowledged: 1, lost: 21, cutShort: true });
+    expect([...inFlight, ...queued, last].every((f) => f.error instanceof ClosedError)).toBe(true);
+  });
+
   it("stops waiting when an AbortSignal aborts: flush, ready, wait and connect", async () => {
     const data = tempDir();
     cleanups.push(() => removeDir(data));

@@ -98,13 +98,11 @@ export class Sender {
   /** Nothing can be sent any more: fails what is queued, and (`inFlightToo`) what is in flight. */
   failAll(err: Error, inFlightToo: boolean): void {
     if (inFlightToo) for (const { partition, batch } of this.#inFlight.drain()) for (const f of batch.futures) this.settlement.fail(f, err, partition);
+    // Straight out of the queues: taking batches would need free slots, and a full
+    // in-flight window never frees one once nothing is sent.
     for (const batcher of this.#batchers) {
-      while (batcher.queued > 0) {
-        for (const batch of batcher.take(true)) {
-          batcher.done();
-          for (const f of batch.futures) this.settlement.fail(f, err, batch.partition);
-        }
-      }
+      if (batcher.queued === 0) continue;
+      for (const f of batcher.expire(Infinity)) this.settlement.fail(f, err, batcher.partition);
     }
   }
 
