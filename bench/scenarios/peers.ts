@@ -8,7 +8,7 @@
  * - by tributary's producer inline, on 2 worker threads, and placed automatically.
  */
 import { connect, StorageType, type NatsConnection } from "nats";
-import { SHOWCASE_SCHEMA, showcaseEvent } from "../../src/cli/produce.js";
+import { SHOWCASE_SCHEMA, showcaseEvent } from "../../src/cli/demo.js";
 import { startNatsServer, type NatsServer } from "../lib/nats-server.js";
 import { startEmbedded, stopEmbedded, type EmbeddedState } from "../lib/embedded.js";
 import { produceRun } from "../lib/produce-run.js";
