@@ -26,8 +26,17 @@ export interface CreateOptions extends ClientFlags {
 function pluginInput(kind: PluginKind, flag: string, spec: string | undefined, config: unknown): PluginSpecInput | undefined {
   if (config === undefined) return spec;
   if (spec === undefined) throw new UsageError(`--${flag}-config needs --${flag} (which plugin the config is for)`);
-  // The string forms ("json-schema", "Export:./module.js") as { module, export }, plus the config.
-  return { ...storedSpec(kind, spec), config };
+  try {
+    // A built-in name or a module.
+    return storedSpec(kind, { module: spec, config });
+  } catch (err) {
+    // The short form "Export:./module.js", split by the library, then given its config.
+    try {
+      return { ...storedSpec(kind, spec), config };
+    } catch {
+      throw err;
+    }
+  }
 }
 
 export async function withDriver<T>(flags: ClientFlags, run: (driver: Driver) => Promise<T>): Promise<T> {

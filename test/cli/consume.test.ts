@@ -1,0 +1,114 @@
+// `tributary consume`: finite by default, --follow, --from (earliest, latest, ID, @TIME),
+// repeated --partition, --max, --name (resume and acknowledge), a closed pipe, and
+// clear errors for an unknown topic or partition.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Driver } from "../../dist/src/index.js";
+import { CLI, removeDir, testBroker } from "../helpers.js";
+import { cli, cliEnv, startCli, STACK_LINE, waitFor } from "./run.js";
+
+let broker: Awaited<ReturnType<typeof testBroker>>;
+let driver: Driver;
+let env: Record<string, string>;
+const parse = (stdout: string) => stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+const ids = (stdout: string) => parse(stdout).map((e: { partition: number; id: number }) => `${e.partition}:${e.id}`);
+
+/** Pushes `count` events {i} to each listed partition. */
+async function fill(topic: string, partitions: number[], count: number, from = 0): Promise<void> {
+  const producer = (await driver.openTopic(topic)).producer();
+  for (let i = from; i < from + count; i++) for (const partition of partitions) producer.push({ i }, undefined, { partition });
+  await producer.close();
+}
+
+beforeAll(async () => {
+  broker = await testBroker();
+  env = { TRIBUTARY_BROKER: broker.url };
+  driver = await Driver.connect(broker.url);
+  await driver.createTopic("three", { partitions: 3 });
+  await fill("three", [0, 1, 2], 4);
+  await driver.createTopic("big", { partitions: 1 });
+  await fill("big", [0], 50_000);
+});
+afterAll(async () => {
+  await driver.close();
+  await broker.close();
+  removeDir(broker.dir);
+});
+
+describe("tributary consume", () => {
+  it("ends at the end of the partitions; reads chosen partitions from an ID, a time or the end; stops after --max", async () => {
+    const [all, chosen, fromId, max, latest, future, past] = await Promise.all([
+      cli(["consume", "three"], { env }),
+      cli(["consume", "three", "--partition", "2", "--partition", "0"], { env }),
+      cli(["consume", "three", "--partition", "1", "--from", "2"], { env }),
+      cli(["consume", "three", "--partition", "1", "--max", "3"], { env }),
+      cli(["consume", "three", "--from", "latest"], { env }),
+      cli(["consume", "three", "--from", `@${new Date(Date.now() + 3_600_000).toISOString()}`], { env }),
+      cli(["consume", "three", "--partition", "0", "--from", "@0"], { env }),
+    ]);
+    for (const r of [all, chosen, fromId, max, latest, future, past]) expect(r).toMatchObject({ code: 0, stderr: "" });
+    expect(ids(all.stdout).sort()).toEqual(["0:0", "0:1", "0:2", "0:3", "1:0", "1:1", "1:2", "1:3", "2:0", "2:1", "2:2", "2:3"]);
+    expect(parse(all.stdout)[0]).toEqual({ partition: expect.any(Number), id: expect.any(Number), timestamp: expect.any(Number), metadata: { i: expect.any(Number) }, data: "" });
+    expect(ids(chosen.stdout).sort()).toEqual(["0:0", "0:1", "0:2", "0:3", "2:0", "2:1", "2:2", "2:3"]);
+    expect(ids(fromId.stdout)).toEqual(["1:2", "1:3"]);
+    expect(ids(max.stdout)).toEqual(["1:0", "1:1", "1:2"]);
+    expect(latest.stdout).toBe("");
+    expect(future.stdout).toBe("");
+    expect(ids(past.stdout)).toEqual(["0:0", "0:1", "0:2", "0:3"]);
+  });
+
+  it("follows new events with --follow --from latest until Ctrl-C (exit 0)", async () => {
+    const run = startCli(["consume", "three", "--partition", "1", "--from", "latest", "--follow"], { env });
+    // "latest" is where the read begins: push one event at a time until the first shows up.
+    let i = 100;
+    for (; !run.stdout().includes('"i"'); i++) {
+      expect(i).toBeLessThan(150);
+      await fill("three", [1], 1, i);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await fill("three", [1], 2, i);
+    await waitFor(run.stdout, new RegExp(`"i":${i + 1}}`));
+    run.child.kill("SIGINT");
+    const r = await run.finished;
+    expect(r).toMatchObject({ code: 0, stderr: "" });
+    const seen = parse(r.stdout).map((e: { metadata: { i: number } }) => e.metadata.i);
+    // Everything from the first event it saw, in order, and nothing from before it started.
+    expect(seen).toEqual(Array.from({ length: i + 2 - seen[0] }, (_, k) => seen[0] + k));
+    expect(seen[0]).toBeGreaterThanOrEqual(100);
+  });
+
+  it("resumes a named consumer where its acknowledged cursor is", async () => {
+    const first = await cli(["consume", "three", "--partition", "2", "--name", "reader", "--max", "3"], { env });
+    const second = await cli(["consume", "three", "--partition", "2", "--name", "reader"], { env });
+    const third = await cli(["consume", "three", "--partition", "2", "--name", "reader"], { env });
+    expect(ids(first.stdout)).toEqual(["2:0", "2:1", "2:2"]);
+    expect(ids(second.stdout)).toEqual(["2:3"]);
+    expect(third).toMatchObject({ code: 0, stdout: "", stderr: "" });
+    const log = await (await import("../../dist/src/internal.js")).connectDriver(broker.url);
+    expect(await log.fetchCursor("three", "reader", 2)).toBe(4);
+    await log.close();
+  });
+
+  it("exits quietly with 0 when the reader of its output goes away (| head -2)", async () => {
+    const { stdout, stderr } = await promisify(execFile)("bash", ["-c", `set -o pipefail; "${process.execPath}" "${CLI}" consume big | head -2`], { env: cliEnv(env), timeout: 30_000 });
+    expect(stdout.trim().split("\n")).toHaveLength(2);
+    expect(stderr).toBe("");
+  });
+
+  it("fails clearly, and at once, on an unknown topic or partition", async () => {
+    const started = Date.now();
+    const [topic, partition, named, follow] = await Promise.all([
+      cli(["consume", "nope"], { env }),
+      cli(["consume", "three", "--partition", "3"], { env }),
+      cli(["consume", "three", "--partition", "7", "--name", "x"], { env }),
+      cli(["consume", "nope", "--follow"], { env }),
+    ]);
+    expect(topic).toMatchObject({ code: 1, stderr: "tributary: topic 'nope' does not exist\n" });
+    expect(partition).toMatchObject({ code: 1, stderr: "tributary: topic 'three' has 3 partitions (0..2); there is no partition 3\n" });
+    expect(named).toMatchObject({ code: 1, stderr: expect.stringContaining("there is no partition 7") });
+    expect(follow).toMatchObject({ code: 1, stderr: expect.stringContaining("does not exist") });
+    for (const r of [topic, partition, named, follow]) expect(r.stderr).not.toMatch(STACK_LINE);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+});
