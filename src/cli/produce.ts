@@ -6,14 +6,16 @@
  * stdin is read only as fast as the producer takes events (and stdout's reader takes
  * acks): a huge file piped in keeps memory bounded.
  */
+import fs from "node:fs";
 import { StringDecoder } from "node:string_decoder";
 import { Driver } from "../client/driver.js";
 import { BrokerError, ValidationError } from "../core/errors.js";
-import type { EventData, PushOptions } from "../core/types.js";
+import type { EventData } from "../core/types.js";
 import { placementLabel, producerSettings, type PipelineFlags } from "./demo.js";
 import { INTERRUPTED_EXIT_CODE, onInterrupt } from "./interrupt.js";
 import { LineOutput } from "./output.js";
 import { Progress } from "./progress.js";
+import { NOT_SCALAR, scanField, UNSURE, type ScanResult } from "./json-scan.js";
 import { clientOptions, UsageError } from "./usage.js";
 
 export const ACK_MODES = ["each", "errors", "summary"] as const;
@@ -43,7 +45,17 @@ export function lineParser(options: Pick<ProduceOptions, "keyField" | "dataField
   }
   // The line itself is the metadata: the pipeline parses it, on the worker threads.
   if (keyField === undefined && dataField === undefined) return (line) => ({ metadata: line });
+  /** The event of a line with its key field's value (the line stays text for the pipeline). */
+  const keyed = (line: string, value: ScanResult): Parsed => {
+    if (value === NOT_SCALAR || (typeof value === "object" && value !== null)) return { error: `key field '${keyField}' must be a string or number, not an object or array` };
+    return { metadata: line, key: value === undefined || value === null ? undefined : String(value) };
+  };
   return (line) => {
+    // Only the key is needed here: read it without parsing the line (see json-scan.ts).
+    if (dataField === undefined) {
+      const value = scanField(line, keyField!);
+      if (value !== UNSURE) return keyed(line, value);
+    }
     let value: unknown;
     try {
       value = JSON.parse(line);
@@ -51,21 +63,12 @@ export function lineParser(options: Pick<ProduceOptions, "keyField" | "dataField
       return { error: `metadata is not valid JSON: ${(err as Error).message}` };
     }
     const fields = typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-    let key: string | undefined;
-    if (keyField !== undefined && fields) {
-      const k = fields[keyField];
-      if (typeof k === "string") key = k;
-      else if (typeof k === "number" || typeof k === "boolean") key = String(k);
-      else if (k !== undefined && k !== null) return { error: `key field '${keyField}' must be a string or number, got ${Array.isArray(k) ? "an array" : typeof k}` };
-    }
-    if (dataField === undefined || !fields || fields[dataField] === undefined) {
-      // Unchanged metadata travels as its text: cheaper to hand to a worker than the object.
-      return { metadata: line, key };
-    }
+    const event = keyField !== undefined && fields ? keyed(line, fields[keyField] as ScanResult) : { metadata: line };
+    if ("error" in event || dataField === undefined || !fields || fields[dataField] === undefined) return event;
     const encoded = fields[dataField];
     if (typeof encoded !== "string" || !BASE64.test(encoded)) return { error: `data field '${dataField}' must be a base64 string` };
     delete fields[dataField];
-    return { metadata: fields, data: Buffer.from(encoded, "base64"), key };
+    return { metadata: fields, data: Buffer.from(encoded, "base64"), key: event.key };
   };
 }
 
@@ -76,6 +79,16 @@ const BASE64 = /^[A-Za-z0-9+/\-_]*={0,2}$/;
 function reasonOf(err: Error): string {
   if (err instanceof ValidationError) return err.stage === "input" ? err.reason : `rejected by the ${err.stage}: ${err.reason}`;
   return err.message;
+}
+
+/** stdin; a file redirected to it is read in blocks of 1 MiB instead of 64 KiB. */
+function stdin(): AsyncIterable<Buffer | string> {
+  try {
+    if (fs.fstatSync(0).isFile()) return fs.createReadStream("", { fd: 0, highWaterMark: 1 << 20, autoClose: false });
+  } catch {
+    // No stdin to look at: read process.stdin, which says what is wrong.
+  }
+  return process.stdin;
 }
 
 /** Splits a byte stream into lines (without `\n` or `\r\n`), handing each with its 1-based number. */
@@ -123,27 +136,47 @@ export async function produce(topicName: string, options: ProduceOptions): Promi
       if (errors.length < 10) errors.push({ line, error });
       if (printErrors) out.line(`{"line":${line},"error":${JSON.stringify(error)},"code":"${code}"}`);
     };
-    // One callback per event (no Promise): its ack line, in the order acks arrive.
-    const ackOf = (line: number): PushOptions["onDelivery"] => (error, id, partition) => {
-      if (error) fail(line, reasonOf(error), (error as { code?: string }).code ?? "ERROR");
+    // Lines that are no event (blank, or failed here): the event count when each came. An
+    // event's line is then its index plus the skipped lines before it, with no per-event
+    // bookkeeping (skipped lines are rare).
+    const skipped: number[] = [];
+    const lineOf = (index: number): number => {
+      let lo = 0;
+      let hi = skipped.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (skipped[mid]! <= index) lo = mid + 1;
+        else hi = mid;
+      }
+      return index + 1 + lo;
+    };
+    // One listener for every event's outcome, no Promise or closure per event: the ack
+    // lines, in the order the acks arrive.
+    producer.on("delivery", (error, id, partition, future) => {
+      if (error) fail(lineOf(future.index), reasonOf(error), (error as { code?: string }).code ?? "ERROR");
       else {
         acknowledged++;
-        if (each) out.line(`{"line":${line},"partition":${partition},"id":${id}}`);
+        if (each) out.line(`{"line":${lineOf(future.index)},"partition":${partition},"id":${id}}`);
       }
-    };
+    });
     const { partition } = options;
     const start = performance.now();
-    for await (const batch of lines(options.input ?? process.stdin)) {
+    for await (const batch of lines(options.input ?? stdin())) {
       for (const text of batch) {
         lineNo++;
-        if (BLANK.test(text)) continue; // blank lines are no events (they still count as lines)
+        if (BLANK.test(text)) {
+          // Not an event, but still a line.
+          skipped.push(events);
+          continue;
+        }
         const event = parse(text);
         if ("error" in event) {
+          skipped.push(events);
           fail(lineNo, event.error, "VALIDATION");
           continue;
         }
         events++;
-        producer.push(event.metadata, event.data, { key: event.key, partition, onDelivery: ackOf(lineNo) });
+        producer.push(event.metadata, event.data, event.key === undefined && partition === undefined ? undefined : { key: event.key, partition });
       }
       progress.update(acknowledged + failed);
       // Read on only when the producer (and whoever reads the acks) can take more.

@@ -47,7 +47,7 @@ describe("tributary produce TOPIC", () => {
       { line: 2, partition: partitionOf("s-2"), id: expect.any(Number) },
       { line: 3, error: expect.stringMatching(/^metadata is not valid JSON: /), code: "VALIDATION" },
       { line: 5, partition: partitionOf("s-1"), id: expect.any(Number) },
-      { line: 6, error: "key field 'sensor' must be a string or number, got an array", code: "VALIDATION" },
+      { line: 6, error: "key field 'sensor' must be a string or number, not an object or array", code: "VALIDATION" },
       { line: 7, error: "data field 'payload' must be a base64 string", code: "VALIDATION" },
     ]);
     expect(r.stderr).toContain("produced to 'keyed': 3 of 6 events acknowledged, 3 failed");
