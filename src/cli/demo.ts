@@ -10,10 +10,9 @@ import os from "node:os";
 import path from "node:path";
 import { Driver } from "../client/driver.js";
 import { iterateRecords } from "../core/records.js";
-import { BatchSize, Ordering, type BatchSizeOption, type PipelineSpecs } from "../core/types.js";
 import { connectDriver } from "../drivers/registry.js";
-import type { ThreadPool } from "../pipeline/thread-pool.js";
 import { INTERRUPTED_EXIT_CODE, onInterrupt } from "./interrupt.js";
+import { CpuMeter, placementLabel, producerSettings, type PipelineFlags } from "./producing.js";
 import { Progress } from "./progress.js";
 import { clientOptions } from "./usage.js";
 
@@ -37,34 +36,11 @@ export function showcaseEvent(seq: number, now: number): Record<string, unknown>
   return { seq, sensor: `sensor-${String(seq % 997).padStart(3, "0")}`, energy: (seq * 7919) % 1000, unit: "kWh", site: "north-ridge", ts: now };
 }
 
-/** Flags shared by `demo` and `produce TOPIC`. */
-export interface PipelineFlags {
-  threads: number | "auto";
-  ordering: "strict" | "loose";
-  batchSize: number | "adaptive";
-}
-
 export interface DemoOptions extends PipelineFlags {
   events: number;
   partitions: number;
   broker?: string;
   dir?: string;
-}
-
-/** The producer settings of the pipeline flags. */
-export function producerSettings(flags: PipelineFlags): { batchSize: BatchSizeOption; ordering: Ordering } {
-  return {
-    batchSize: flags.batchSize === "adaptive" ? BatchSize.Adaptive : flags.batchSize,
-    ordering: flags.ordering === "strict" ? Ordering.Strict : Ordering.Loose,
-  };
-}
-
-/** `4 pipeline threads`, `inline`, or for auto: what it chose for the topic's pipeline, once it has. */
-export function placementLabel(pool: ThreadPool, threads: number | "auto", topic?: { pipeline: PipelineSpecs }): string {
-  if (threads !== "auto") return threads === 0 ? "inline" : `${threads} pipeline threads`;
-  const chosen = topic ? pool.placementOf(topic.pipeline) : "probing";
-  if (chosen === "probing") return `auto placement (inline or ${pool.threads} pipeline threads, measured)`;
-  return `auto placement chose ${chosen === "pool" ? `${pool.threads} pipeline threads` : "inline"}`;
 }
 
 export async function demo(options: DemoOptions): Promise<void> {
@@ -98,6 +74,7 @@ export async function demo(options: DemoOptions): Promise<void> {
       progress = new Progress("produce", events);
       const now = Date.now();
       const start = performance.now();
+      const cpu = new CpuMeter();
       for (let i = 0; i < events; i++) {
         const e = showcaseEvent(i, now);
         producer.push(e, undefined, { key: e.sensor as string });
@@ -108,12 +85,14 @@ export async function demo(options: DemoOptions): Promise<void> {
       }
       await producer.flush({ signal });
       const seconds = (performance.now() - start) / 1000;
+      const cpuPerEvent = cpu.perEvent(events);
       progress.done();
       const stats = await producer.stats();
       console.log(
         `acknowledged ${stats.acknowledged.toLocaleString("en-US")} events in ${seconds.toFixed(2)} s: ` +
           `${Math.round(stats.acknowledged / seconds).toLocaleString("en-US")} events/s ` +
-          `(${stats.batches.toLocaleString("en-US")} batches, mean ${Math.round(stats.meanBatchEvents)} events, ${stats.failed} failed; ${placementLabel(pool, options.threads, topic)})`,
+          `(${stats.batches.toLocaleString("en-US")} batches, mean ${Math.round(stats.meanBatchEvents)} events, ${stats.failed} failed; ` +
+          `${cpuPerEvent} µs CPU per event; ${placementLabel(pool, options.threads, topic)})`,
       );
       await producer.close();
       progress = undefined;

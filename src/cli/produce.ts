@@ -7,11 +7,10 @@
  * acks): a huge file piped in keeps memory bounded.
  */
 import fs from "node:fs";
-import { StringDecoder } from "node:string_decoder";
 import { Driver } from "../client/driver.js";
 import { BrokerError, ValidationError } from "../core/errors.js";
 import type { EventData } from "../core/types.js";
-import { placementLabel, producerSettings, type PipelineFlags } from "./demo.js";
+import { CpuMeter, placementLabel, producerSettings, type PipelineFlags } from "./producing.js";
 import { INTERRUPTED_EXIT_CODE, onInterrupt } from "./interrupt.js";
 import { LineOutput } from "./output.js";
 import { Progress } from "./progress.js";
@@ -28,47 +27,61 @@ export interface ProduceOptions extends PipelineFlags {
   partition?: number;
   lineMode: (typeof LINE_MODES)[number];
   acks: (typeof ACK_MODES)[number];
-  /** For tests: where lines come from (default stdin). */
-  input?: AsyncIterable<Buffer | string>;
 }
 
-/** One input line made into an event, or why it could not be. */
-type Parsed = { metadata: unknown; data?: EventData; key?: string } | { error: string };
+/** An input line made into an event (one object, filled anew for every line). */
+export interface LineEvent {
+  metadata: unknown;
+  data: EventData | undefined;
+  key: string | undefined;
+}
 
-/** How a line becomes an event, per the flags. */
-export function lineParser(options: Pick<ProduceOptions, "keyField" | "dataField" | "lineMode">): (line: string) => Parsed {
+/**
+ * How a line becomes an event, per the flags: the parser fills `event` and returns
+ * undefined, or returns why the line is no event.
+ */
+export function lineParser(options: Pick<ProduceOptions, "keyField" | "dataField" | "lineMode">): (line: string, event: LineEvent) => string | undefined {
   const { keyField, dataField, lineMode } = options;
+  const set = (event: LineEvent, metadata: unknown, key?: string, data?: EventData): undefined => {
+    event.metadata = metadata;
+    event.key = key;
+    event.data = data;
+    return undefined;
+  };
   if (lineMode === "raw") {
     if (keyField !== undefined || dataField !== undefined) throw new UsageError("--key-field and --data-field need --line-mode json (raw lines have no fields)");
     // A string as metadata is JSON text the pipeline parses: quote the line to keep it a string.
-    return (line) => ({ metadata: JSON.stringify(line) });
+    return (line, event) => set(event, JSON.stringify(line));
   }
   // The line itself is the metadata: the pipeline parses it, on the worker threads.
-  if (keyField === undefined && dataField === undefined) return (line) => ({ metadata: line });
-  /** The event of a line with its key field's value (the line stays text for the pipeline). */
-  const keyed = (line: string, value: ScanResult): Parsed => {
-    if (value === NOT_SCALAR || (typeof value === "object" && value !== null)) return { error: `key field '${keyField}' must be a string or number, not an object or array` };
-    return { metadata: line, key: value === undefined || value === null ? undefined : String(value) };
-  };
-  return (line) => {
-    // Only the key is needed here: read it without parsing the line (see json-scan.ts).
+  if (keyField === undefined && dataField === undefined) return (line, event) => set(event, line);
+  const keyOf = (value: ScanResult): string | undefined | typeof NOT_SCALAR =>
+    value === NOT_SCALAR || (typeof value === "object" && value !== null) ? NOT_SCALAR : value === undefined || value === null ? undefined : String(value);
+  const notScalar = `key field '${keyField}' must be a string or number, not an object or array`;
+  return (line, event) => {
+    // Only the key is needed here: read it without parsing the line (see json-scan.ts);
+    // the line stays text for the pipeline.
     if (dataField === undefined) {
       const value = scanField(line, keyField!);
-      if (value !== UNSURE) return keyed(line, value);
+      if (value !== UNSURE) {
+        const key = keyOf(value);
+        return key === NOT_SCALAR ? notScalar : set(event, line, key);
+      }
     }
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch (err) {
-      return { error: `metadata is not valid JSON: ${(err as Error).message}` };
+      return `metadata is not valid JSON: ${(err as Error).message}`;
     }
     const fields = typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-    const event = keyField !== undefined && fields ? keyed(line, fields[keyField] as ScanResult) : { metadata: line };
-    if ("error" in event || dataField === undefined || !fields || fields[dataField] === undefined) return event;
+    const key = keyField !== undefined && fields ? keyOf(fields[keyField] as ScanResult) : undefined;
+    if (key === NOT_SCALAR) return notScalar;
+    if (dataField === undefined || !fields || fields[dataField] === undefined) return set(event, line, key);
     const encoded = fields[dataField];
-    if (typeof encoded !== "string" || !BASE64.test(encoded)) return { error: `data field '${dataField}' must be a base64 string` };
+    if (typeof encoded !== "string" || !BASE64.test(encoded)) return `data field '${dataField}' must be a base64 string`;
     delete fields[dataField];
-    return { metadata: fields, data: Buffer.from(encoded, "base64"), key: event.key };
+    return set(event, fields, key, Buffer.from(encoded, "base64"));
   };
 }
 
@@ -91,23 +104,45 @@ function stdin(): AsyncIterable<Buffer | string> {
   return process.stdin;
 }
 
-/** Splits a byte stream into lines (without `\n` or `\r\n`), handing each with its 1-based number. */
-async function* lines(input: AsyncIterable<Buffer | string>): AsyncGenerator<string[]> {
-  const decoder = new StringDecoder("utf8");
-  let rest = "";
-  for await (const chunk of input) {
-    const text = rest + (typeof chunk === "string" ? chunk : decoder.write(chunk));
-    const out: string[] = [];
+const NEWLINE = 10;
+const CR = 13;
+
+/**
+ * Splits a byte stream into lines (without `\n` or `\r\n`), a block at a time. A
+ * newline byte is never part of a multi-byte UTF-8 character, so each block is cut at
+ * its last newline and decoded at once; only the piece of a line across blocks is copied.
+ */
+export async function* lines(input: AsyncIterable<Buffer | string>): AsyncGenerator<string[]> {
+  const withoutCr = (line: string): string => (line.charCodeAt(line.length - 1) === CR ? line.slice(0, -1) : line);
+  /** The lines of `text`, each ended by a newline. */
+  const split = (text: string, out: string[]): void => {
     let start = 0;
     for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
-      out.push(text.charCodeAt(nl - 1) === 13 ? text.slice(start, nl - 1) : text.slice(start, nl));
+      out.push(text.charCodeAt(nl - 1) === CR ? text.slice(start, nl - 1) : text.slice(start, nl));
       start = nl + 1;
     }
-    rest = text.slice(start);
+  };
+  let rest: Buffer | undefined;
+  for await (const chunk of input) {
+    const block = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+    const last = block.lastIndexOf(NEWLINE);
+    if (last < 0) {
+      rest = rest ? Buffer.concat([rest, block]) : Buffer.from(block);
+      continue;
+    }
+    const out: string[] = [];
+    let from = 0;
+    if (rest) {
+      // The line begun in an earlier block.
+      from = block.indexOf(NEWLINE) + 1;
+      split(Buffer.concat([rest, block.subarray(0, from)]).toString("utf8"), out);
+    }
+    if (from <= last) split(block.toString("utf8", from, last + 1), out);
+    // A copy: the rest must not keep the whole block alive.
+    rest = last + 1 < block.length ? Buffer.from(block.subarray(last + 1)) : undefined;
     yield out;
   }
-  rest += decoder.end();
-  if (rest !== "") yield [rest.endsWith("\r") ? rest.slice(0, -1) : rest];
+  if (rest) yield [withoutCr(rest.toString("utf8"))];
 }
 
 export async function produce(topicName: string, options: ProduceOptions): Promise<void> {
@@ -161,7 +196,9 @@ export async function produce(topicName: string, options: ProduceOptions): Promi
     });
     const { partition } = options;
     const start = performance.now();
-    for await (const batch of lines(options.input ?? stdin())) {
+    const cpu = new CpuMeter();
+    const event: LineEvent = { metadata: undefined, data: undefined, key: undefined };
+    for await (const batch of lines(stdin())) {
       for (const text of batch) {
         lineNo++;
         if (BLANK.test(text)) {
@@ -169,10 +206,10 @@ export async function produce(topicName: string, options: ProduceOptions): Promi
           skipped.push(events);
           continue;
         }
-        const event = parse(text);
-        if ("error" in event) {
+        const error = parse(text, event);
+        if (error !== undefined) {
           skipped.push(events);
-          fail(lineNo, event.error, "VALIDATION");
+          fail(lineNo, error, "VALIDATION");
           continue;
         }
         events++;
@@ -186,16 +223,17 @@ export async function produce(topicName: string, options: ProduceOptions): Promi
     }
     await producer.flush();
     const seconds = (performance.now() - start) / 1000;
+    const cpuPerEvent = cpu.perEvent(events);
     progress.done(acknowledged + failed);
     const rate = Math.round(events / seconds);
     if (options.acks === "summary") {
-      out.line(JSON.stringify({ topic: topicName, lines: lineNo, events, acknowledged, failed, seconds: Number(seconds.toFixed(3)), eventsPerSecond: rate, errors }));
+      out.line(JSON.stringify({ topic: topicName, lines: lineNo, events, acknowledged, failed, seconds: Number(seconds.toFixed(3)), eventsPerSecond: rate, cpuMicrosPerEvent: Number(cpuPerEvent), errors }));
     }
     await out.end();
     const n = (x: number): string => x.toLocaleString("en-US");
     console.error(
       `produced to '${topicName}': ${n(acknowledged)} of ${n(events + failed)} events acknowledged, ${n(failed)} failed, in ${seconds.toFixed(2)} s ` +
-        `(${n(rate)} events/s; ${placementLabel(pool, options.threads, topic)})`,
+        `(${n(rate)} events/s, ${cpuPerEvent} µs CPU per event; ${placementLabel(pool, options.threads, topic)})`,
     );
     if (interrupt.received) {
       console.error(`tributary: produce interrupted (${interrupt.received}) after line ${n(lineNo)}`);

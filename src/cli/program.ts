@@ -163,7 +163,7 @@ export function buildProgram(version: string): Command {
         '  {"line":N,"error":"REASON","code":"CODE"}  failed (--acks errors prints only these)\n' +
         "Summary (--acks summary), one line at the end:\n" +
         '  {"topic":T,"lines":N,"events":N,"acknowledged":N,"failed":N,"seconds":S,\n' +
-        '   "eventsPerSecond":R,"errors":[the first 10 failures]}\n' +
+        '   "eventsPerSecond":R,"cpuMicrosPerEvent":C,"errors":[the first 10 failures]}\n' +
         "Blank lines are skipped but counted.",
     )
     .argument("[TOPIC]", "topic to produce to")

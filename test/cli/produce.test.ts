@@ -4,6 +4,7 @@
 // takes events.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Driver } from "../../dist/src/index.js";
+import { lines } from "../../dist/src/cli/produce.js";
 import { fnv1a32 } from "../../dist/src/pipeline/builtins/key-hash-selector.js";
 import { readPartition, removeDir, spawnBroker, tempDir, testBroker } from "../helpers.js";
 import { cli, startCli } from "./run.js";
@@ -29,6 +30,18 @@ afterAll(async () => {
 });
 
 describe("tributary produce TOPIC", () => {
+  it("splits stdin into lines across blocks, multi-byte characters and CRLF included", async () => {
+    const text = '{"a":"ü€"}\r\n\n{"b":"日本"}\n{"c":1}\n{"last":"no newline ✓"}';
+    const bytes = Buffer.from(text);
+    for (const size of [1, 2, 3, 5, 7, 64]) {
+      const blocks = Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size));
+      const got: string[] = [];
+      for await (const batch of lines(blocks)) got.push(...batch);
+      expect(got, `blocks of ${size}`).toEqual(['{"a":"ü€"}', "", '{"b":"日本"}', '{"c":1}', '{"last":"no newline ✓"}']);
+    }
+  });
+
+
   it("acks every line; keys pick partitions as key-hash does; base64 data leaves the metadata; a bad line fails alone with exit 1", async () => {
     const input = [
       JSON.stringify({ sensor: "s-1", v: 1 }),
@@ -75,7 +88,7 @@ describe("tributary produce TOPIC", () => {
     expect(one.code).toBe(1);
     expect(acks(errors.stdout)).toEqual([{ line: 251, error: expect.any(String), code: "VALIDATION" }]);
     expect(JSON.parse(summary.stdout)).toEqual({
-      topic: "plain", lines: 500, events: 500, acknowledged: 499, failed: 1, seconds: expect.any(Number), eventsPerSecond: expect.any(Number),
+      topic: "plain", lines: 500, events: 500, acknowledged: 499, failed: 1, seconds: expect.any(Number), eventsPerSecond: expect.any(Number), cpuMicrosPerEvent: expect.any(Number),
       errors: [{ line: 251, error: expect.stringMatching(/not valid JSON/) }],
     });
     expect(summary.code).toBe(1);
