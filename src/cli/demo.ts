@@ -66,6 +66,8 @@ export async function demo(options: DemoOptions): Promise<void> {
       const topic = await driver.openTopic(topicName);
       const pool = driver.makeThreadPool(options.threads);
       const producer = topic.producer({ name: "showcase", threadPool: pool, ...producerSettings(options) });
+      // Failures are counted in the closing line (and on Ctrl-C the events in flight fail on purpose).
+      producer.on("error", () => {});
       const { events } = options;
       console.log(
         `producing ${events.toLocaleString("en-US")} events to '${topicName}' (${options.partitions} partitions) on ${driver.url}: ` +
