@@ -66,7 +66,7 @@ export async function demo(options: DemoOptions): Promise<void> {
       const topic = await driver.openTopic(topicName);
       const pool = driver.makeThreadPool(options.threads);
       const producer = topic.producer({ name: "showcase", threadPool: pool, ...producerSettings(options) });
-      // Failures are counted in the closing line (and on Ctrl-C the events in flight fail on purpose).
+      // Failures are counted in the closing line, not logged one by one.
       producer.on("error", () => {});
       const { events } = options;
       console.log(
@@ -101,8 +101,10 @@ export async function demo(options: DemoOptions): Promise<void> {
       await verify(driver.url, topicName, options.partitions, events, options.ordering === "strict", signal);
     } finally {
       progress?.stop();
-      // Interrupted: what is still in flight does not matter, the directory goes.
-      await driver.close(signal.aborted ? { timeoutMs: 0 } : {});
+      // Interrupted too, the producer delivers what it was given (at most its pending
+      // limit, well under a second): cutting that short with close({ timeoutMs: 0 })
+      // could hang the library. A close that takes too long is given up.
+      await closeWithin(driver, signal.aborted ? INTERRUPTED_CLOSE_MS : Infinity);
     }
   } catch (err) {
     if (!signal.aborted) throw err;
@@ -112,8 +114,21 @@ export async function demo(options: DemoOptions): Promise<void> {
   }
   if (interrupt.received) {
     console.error(`tributary: demo interrupted (${interrupt.received})${tempData ? `; removed ${tempData}` : ""}`);
-    process.exitCode = INTERRUPTED_EXIT_CODE;
+    // Nothing of the run is wanted any more: exit, whatever is still open.
+    process.exit(INTERRUPTED_EXIT_CODE);
   }
+}
+
+/** How long an interrupted demo waits for its driver to close. */
+const INTERRUPTED_CLOSE_MS = 5000;
+
+async function closeWithin(driver: Driver, ms: number): Promise<void> {
+  if (ms === Infinity) {
+    await driver.close();
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([driver.close(), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer));
 }
 
 /** Reads every partition back: the count must match, each partition in push order (strict) or each event once (loose). */

@@ -3,49 +3,37 @@
 // clear errors for an unknown topic or partition.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Driver } from "../../dist/src/index.js";
-import { CLI, removeDir, testBroker } from "../helpers.js";
-import { cli, cliEnv, startCli, STACK_LINE, waitFor } from "./run.js";
+import { describe, expect, it } from "vitest";
+import { CLI } from "../helpers.js";
+import { cli, cliEnv, fileBroker, startCli, STACK_LINE, waitFor } from "./run.js";
 
-let broker: Awaited<ReturnType<typeof testBroker>>;
-let driver: Driver;
-let env: Record<string, string>;
 const parse = (stdout: string) => stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
 const ids = (stdout: string) => parse(stdout).map((e: { partition: number; id: number }) => `${e.partition}:${e.id}`);
 
 /** Pushes `count` events {i} to each listed partition. */
 async function fill(topic: string, partitions: number[], count: number, from = 0): Promise<void> {
-  const producer = (await driver.openTopic(topic)).producer();
+  const producer = (await broker.driver.openTopic(topic)).producer();
   for (let i = from; i < from + count; i++) for (const partition of partitions) producer.push({ i }, undefined, { partition });
   await producer.close();
 }
 
-beforeAll(async () => {
-  broker = await testBroker();
-  env = { TRIBUTARY_BROKER: broker.url };
-  driver = await Driver.connect(broker.url);
+const broker = fileBroker(async (driver) => {
   await driver.createTopic("three", { partitions: 3 });
   await fill("three", [0, 1, 2], 4);
   await driver.createTopic("big", { partitions: 1 });
   await fill("big", [0], 50_000);
 });
-afterAll(async () => {
-  await driver.close();
-  await broker.close();
-  removeDir(broker.dir);
-});
 
 describe("tributary consume", () => {
   it("ends at the end of the partitions; reads chosen partitions from an ID, a time or the end; stops after --max", async () => {
     const [all, chosen, fromId, max, latest, future, past] = await Promise.all([
-      cli(["consume", "three"], { env }),
-      cli(["consume", "three", "--partition", "2", "--partition", "0"], { env }),
-      cli(["consume", "three", "--partition", "1", "--from", "2"], { env }),
-      cli(["consume", "three", "--partition", "1", "--max", "3"], { env }),
-      cli(["consume", "three", "--from", "latest"], { env }),
-      cli(["consume", "three", "--from", `@${new Date(Date.now() + 3_600_000).toISOString()}`], { env }),
-      cli(["consume", "three", "--partition", "0", "--from", "@0"], { env }),
+      cli(["consume", "three"], { env: broker.env }),
+      cli(["consume", "three", "--partition", "2", "--partition", "0"], { env: broker.env }),
+      cli(["consume", "three", "--partition", "1", "--from", "2"], { env: broker.env }),
+      cli(["consume", "three", "--partition", "1", "--max", "3"], { env: broker.env }),
+      cli(["consume", "three", "--from", "latest"], { env: broker.env }),
+      cli(["consume", "three", "--from", `@${new Date(Date.now() + 3_600_000).toISOString()}`], { env: broker.env }),
+      cli(["consume", "three", "--partition", "0", "--from", "@0"], { env: broker.env }),
     ]);
     for (const r of [all, chosen, fromId, max, latest, future, past]) expect(r).toMatchObject({ code: 0, stderr: "" });
     expect(ids(all.stdout).sort()).toEqual(["0:0", "0:1", "0:2", "0:3", "1:0", "1:1", "1:2", "1:3", "2:0", "2:1", "2:2", "2:3"]);
@@ -59,7 +47,7 @@ describe("tributary consume", () => {
   });
 
   it("follows new events with --follow --from latest until Ctrl-C (exit 0)", async () => {
-    const run = startCli(["consume", "three", "--partition", "1", "--from", "latest", "--follow"], { env });
+    const run = startCli(["consume", "three", "--partition", "1", "--from", "latest", "--follow"], { env: broker.env });
     // "latest" is where the read begins: push one event at a time until the first shows up.
     let i = 100;
     for (; !run.stdout().includes('"i"'); i++) {
@@ -79,9 +67,9 @@ describe("tributary consume", () => {
   });
 
   it("resumes a named consumer where its acknowledged cursor is", async () => {
-    const first = await cli(["consume", "three", "--partition", "2", "--name", "reader", "--max", "3"], { env });
-    const second = await cli(["consume", "three", "--partition", "2", "--name", "reader"], { env });
-    const third = await cli(["consume", "three", "--partition", "2", "--name", "reader"], { env });
+    const first = await cli(["consume", "three", "--partition", "2", "--name", "reader", "--max", "3"], { env: broker.env });
+    const second = await cli(["consume", "three", "--partition", "2", "--name", "reader"], { env: broker.env });
+    const third = await cli(["consume", "three", "--partition", "2", "--name", "reader"], { env: broker.env });
     expect(ids(first.stdout)).toEqual(["2:0", "2:1", "2:2"]);
     expect(ids(second.stdout)).toEqual(["2:3"]);
     expect(third).toMatchObject({ code: 0, stdout: "", stderr: "" });
@@ -91,7 +79,7 @@ describe("tributary consume", () => {
   });
 
   it("exits quietly with 0 when the reader of its output goes away (| head -2)", async () => {
-    const { stdout, stderr } = await promisify(execFile)("bash", ["-c", `set -o pipefail; "${process.execPath}" "${CLI}" consume big | head -2`], { env: cliEnv(env), timeout: 30_000 });
+    const { stdout, stderr } = await promisify(execFile)("bash", ["-c", `set -o pipefail; "${process.execPath}" "${CLI}" consume big | head -2`], { env: cliEnv(broker.env), timeout: 30_000 });
     expect(stdout.trim().split("\n")).toHaveLength(2);
     expect(stderr).toBe("");
   });
@@ -99,10 +87,10 @@ describe("tributary consume", () => {
   it("fails clearly, and at once, on an unknown topic or partition", async () => {
     const started = Date.now();
     const [topic, partition, named, follow] = await Promise.all([
-      cli(["consume", "nope"], { env }),
-      cli(["consume", "three", "--partition", "3"], { env }),
-      cli(["consume", "three", "--partition", "7", "--name", "x"], { env }),
-      cli(["consume", "nope", "--follow"], { env }),
+      cli(["consume", "nope"], { env: broker.env }),
+      cli(["consume", "three", "--partition", "3"], { env: broker.env }),
+      cli(["consume", "three", "--partition", "7", "--name", "x"], { env: broker.env }),
+      cli(["consume", "nope", "--follow"], { env: broker.env }),
     ]);
     expect(topic).toMatchObject({ code: 1, stderr: "tributary: topic 'nope' does not exist\n" });
     expect(partition).toMatchObject({ code: 1, stderr: "tributary: topic 'three' has 3 partitions (0..2); there is no partition 3\n" });

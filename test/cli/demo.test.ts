@@ -3,19 +3,11 @@
 // temporary data directory of its embedded broker.
 import fs from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Driver } from "../../dist/src/index.js";
-import { removeDir, ROOT, tempDir, testBroker } from "../helpers.js";
-import { cli, startCli, waitFor } from "./run.js";
+import { describe, expect, it } from "vitest";
+import { removeDir, ROOT, tempDir } from "../helpers.js";
+import { cli, fileBroker, startCli, waitFor } from "./run.js";
 
-let broker: Awaited<ReturnType<typeof testBroker>>;
-beforeAll(async () => {
-  broker = await testBroker();
-});
-afterAll(async () => {
-  await broker.close();
-  removeDir(broker.dir);
-});
+const broker = fileBroker();
 
 describe("tributary demo", () => {
   it("is what npm start runs", () => {
@@ -34,16 +26,14 @@ describe("tributary demo", () => {
     expect(viaEnv.stdout).not.toContain("embedded broker");
     expect(viaFlag.code).toBe(0);
     expect(viaFlag.stdout).toContain(`on ${broker.url}: inline`);
-    const driver = await Driver.connect(broker.url);
-    const showcases = (await driver.listTopics()).filter((t) => t.name.startsWith("showcase-"));
-    await driver.close();
+    const showcases = (await broker.driver.listTopics()).filter((t) => t.name.startsWith("showcase-"));
     expect(showcases.map((t) => t.partitionInfo.reduce((n, p) => n + p.nextOffset, 0)).sort()).toEqual([2000, 3000]);
   });
 
   it("stops on Ctrl-C once progress began, removes its temporary data directory, and exits with 130", async () => {
     const tmp = tempDir("tributary-demo-tmp-");
     try {
-      const run = startCli(["demo", "--events", "5000000"], { env: { TMPDIR: tmp } });
+      const run = startCli(["demo", "--events", "2000000"], { env: { TMPDIR: tmp }, timeoutMs: 90_000 });
       const dataDir = (await waitFor(run.stdout, /temporary directory (\S+) /))[1]!;
       expect(dataDir.startsWith(tmp)).toBe(true);
       expect(fs.existsSync(dataDir)).toBe(true);

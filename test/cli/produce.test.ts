@@ -2,31 +2,20 @@
 // per line (or the failed ones, or a summary), keys, one partition, base64 data, raw
 // lines; a bad line fails alone (exit 1); stdin is read no faster than the producer
 // takes events.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Driver } from "../../dist/src/index.js";
 import { lines } from "../../dist/src/cli/produce.js";
 import { fnv1a32 } from "../../dist/src/pipeline/builtins/key-hash-selector.js";
-import { readPartition, removeDir, spawnBroker, tempDir, testBroker } from "../helpers.js";
-import { cli, startCli } from "./run.js";
+import { readPartition, removeDir, spawnBroker, tempDir } from "../helpers.js";
+import { cli, fileBroker, startCli } from "./run.js";
 
-let broker: Awaited<ReturnType<typeof testBroker>>;
-let driver: Driver;
-let env: Record<string, string>;
 const acks = (stdout: string) => stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
 const byLine = (list: { line: number }[]) => [...list].sort((a, b) => a.line - b.line);
 
-beforeAll(async () => {
-  broker = await testBroker();
-  env = { TRIBUTARY_BROKER: broker.url };
-  driver = await Driver.connect(broker.url);
+const broker = fileBroker(async (driver) => {
   await driver.createTopic("keyed", { partitions: 4, partitionSelector: "key-hash" });
   await driver.createTopic("plain", { partitions: 2 });
   await driver.createTopic("raw", { partitions: 1 });
-});
-afterAll(async () => {
-  await driver.close();
-  await broker.close();
-  removeDir(broker.dir);
 });
 
 describe("tributary produce TOPIC", () => {
@@ -52,7 +41,7 @@ describe("tributary produce TOPIC", () => {
       JSON.stringify({ sensor: ["no"], v: 4 }),
       JSON.stringify({ sensor: "s-3", v: 5, payload: 17 }),
     ].join("\n");
-    const r = await cli(["produce", "keyed", "--key-field", "sensor", "--data-field", "payload", "--threads", "2"], { env, input });
+    const r = await cli(["produce", "keyed", "--key-field", "sensor", "--data-field", "payload", "--threads", "2"], { env: broker.env, input });
     expect(r.code).toBe(1);
     const partitionOf = (key: string) => fnv1a32(key) % 4;
     expect(byLine(acks(r.stdout))).toEqual([
@@ -75,10 +64,10 @@ describe("tributary produce TOPIC", () => {
   it("sends everything to --partition N; --acks errors prints only failures; --acks summary one JSON line", async () => {
     const lines = Array.from({ length: 500 }, (_, i) => (i === 250 ? "[oops" : JSON.stringify({ i }))).join("\n") + "\n";
     const [one, errors, summary, good] = await Promise.all([
-      cli(["produce", "plain", "--partition", "1", "--threads", "0"], { env, input: lines }),
-      cli(["produce", "plain", "--acks", "errors"], { env, input: lines }),
-      cli(["produce", "plain", "--acks", "summary"], { env, input: lines }),
-      cli(["produce", "plain", "--acks", "summary"], { env, input: '{"fine":true}\r\n{"also":1}' }),
+      cli(["produce", "plain", "--partition", "1", "--threads", "0"], { env: broker.env, input: lines }),
+      cli(["produce", "plain", "--acks", "errors"], { env: broker.env, input: lines }),
+      cli(["produce", "plain", "--acks", "summary"], { env: broker.env, input: lines }),
+      cli(["produce", "plain", "--acks", "summary"], { env: broker.env, input: '{"fine":true}\r\n{"also":1}' }),
     ]);
     const oneAcks = acks(one.stdout);
     expect(oneAcks).toHaveLength(500);
@@ -97,13 +86,13 @@ describe("tributary produce TOPIC", () => {
   });
 
   it("takes each line as a string with --line-mode raw", async () => {
-    const r = await cli(["produce", "raw", "--line-mode", "raw", "--threads", "0"], { env, input: 'plain text\n{"json":"kept as text"}\n' });
+    const r = await cli(["produce", "raw", "--line-mode", "raw", "--threads", "0"], { env: broker.env, input: 'plain text\n{"json":"kept as text"}\n' });
     expect(r.code).toBe(0);
     expect((await readPartition(broker.url, "raw", 0)).map((e) => e.metadata)).toEqual(["plain text", '{"json":"kept as text"}']);
   });
 
   it("refuses a partition the topic does not have and an unknown topic, naming them", async () => {
-    const [partition, topic] = await Promise.all([cli(["produce", "plain", "--partition", "2"], { env, input: "{}\n" }), cli(["produce", "nope"], { env, input: "{}\n" })]);
+    const [partition, topic] = await Promise.all([cli(["produce", "plain", "--partition", "2"], { env: broker.env, input: "{}\n" }), cli(["produce", "nope"], { env: broker.env, input: "{}\n" })]);
     expect(partition).toMatchObject({ code: 1, stderr: "tributary: --partition 2: topic 'plain' has 2 partitions (0..1)\n" });
     expect(topic).toMatchObject({ code: 1, stderr: "tributary: topic 'nope' does not exist\n" });
   });

@@ -1,6 +1,8 @@
 /** Runs the built `tributary` command as a child process, the way a user's shell does. */
 import { spawn, type ChildProcess } from "node:child_process";
-import { CLI } from "../helpers.js";
+import { afterAll, beforeAll } from "vitest";
+import { Driver } from "../../dist/src/index.js";
+import { CLI, removeDir, testBroker } from "../helpers.js";
 
 export interface CliResult {
   code: number | null;
@@ -65,3 +67,37 @@ export async function waitFor(read: () => string, pattern: RegExp, timeoutMs = 2
 
 /** No stack trace lines ("    at fn (file:line)") in a command's output. */
 export const STACK_LINE = /^\s+at .+\(?.*:\d+:\d+\)?$/m;
+
+/**
+ * A broker on 127.0.0.1 (port 0) for the tests of one file, and a driver connected to
+ * it: started before them (then `setup` runs with the driver), closed after them.
+ * `env` points the commands at it ($TRIBUTARY_BROKER).
+ */
+export function fileBroker(setup: (driver: Driver) => Promise<void> = async () => {}): { readonly url: string; readonly dir: string; readonly driver: Driver; readonly env: Record<string, string> } {
+  let broker: Awaited<ReturnType<typeof testBroker>>;
+  let driver: Driver;
+  beforeAll(async () => {
+    broker = await testBroker();
+    driver = await Driver.connect(broker.url);
+    await setup(driver);
+  });
+  afterAll(async () => {
+    await driver?.close();
+    await broker?.close();
+    if (broker) removeDir(broker.dir);
+  });
+  return {
+    get url() {
+      return broker.url;
+    },
+    get dir() {
+      return broker.dir;
+    },
+    get driver() {
+      return driver;
+    },
+    get env() {
+      return { TRIBUTARY_BROKER: broker.url };
+    },
+  };
+}

@@ -3,20 +3,13 @@
 // `--help` of every command is checked with the README (readme.test.ts).
 import fs from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { removeDir, ROOT, testBroker } from "../helpers.js";
-import { cli, STACK_LINE } from "./run.js";
+import { describe, expect, it } from "vitest";
+import { ROOT } from "../helpers.js";
+import { cli, fileBroker, STACK_LINE } from "./run.js";
 
 const { version } = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
 
-let broker: Awaited<ReturnType<typeof testBroker>>;
-beforeAll(async () => {
-  broker = await testBroker();
-});
-afterAll(async () => {
-  await broker.close();
-  removeDir(broker.dir);
-});
+const broker = fileBroker();
 
 describe("command line", () => {
   it("prints the version of package.json with --version and -v", async () => {
