@@ -32,6 +32,7 @@ export function cut(line: string, width: number): string {
 }
 
 const WRAP_ON = "\x1b[?7h";
+const WRAP_OFF = "\x1b[?7l";
 
 /** Status lines on screen: line wrapping is turned back on if the process exits while one shows. */
 const showing = new Set<StatusLine>();
@@ -51,10 +52,6 @@ export class StatusLine {
     private readonly stream: NodeJS.WriteStream = process.stderr,
   ) {
     this.tty = stream.isTTY === true;
-  }
-
-  get showing(): boolean {
-    return this.#multi !== undefined;
   }
 
   /** Shows the line (terminal only); it is redrawn ten times a second until {@link stop}. */
@@ -91,7 +88,8 @@ export class StatusLine {
       this.stream.write(`${message}\n`);
       return;
     }
-    this.#multi.log(`${message}\n`);
+    // Over the bar's row, with line wrapping on, so a long line wraps like any output.
+    this.stream.write(`\r\x1b[K${WRAP_ON}${message}\n${WRAP_OFF}`);
     this.#multi.update();
   }
 

@@ -44,10 +44,13 @@ describe("progress", () => {
     expect(term.lines).toHaveLength(1);
     expect(term.lines[0]!.length).toBeLessThan(44);
 
-    progress.log("a message");
+    // A logged line longer than the terminal wraps like any output; the bar stays below it.
+    const long = `a message ${"x".repeat(60)} end`;
+    progress.log(long);
+    expect(term.lines).toEqual([long.slice(0, 44), long.slice(44), expect.stringMatching(/^produce /)]);
     progress.done();
-    expect(term.lines).toEqual(["a message", expect.stringMatching(/^produce .*100% 1,000,000\/1,000,000 events/)]);
-    expect(term.lines[1]!.length).toBeLessThan(44);
+    expect(term.lines).toEqual([long.slice(0, 44), long.slice(44), expect.stringMatching(/^produce .*100% 1,000,000\/1,000,000 events/)]);
+    expect(term.lines[2]!.length).toBeLessThan(44);
     expect(term.wrap).toBe(true);
     expect(term.col).toBe(0); // the next output starts on a line of its own
   });
