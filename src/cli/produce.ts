@@ -10,15 +10,12 @@ import fs from "node:fs";
 import { Driver } from "../client/driver.js";
 import { BrokerError, ValidationError } from "../core/errors.js";
 import type { EventData } from "../core/types.js";
-import { CpuMeter, placementLabel, producerSettings, type PipelineFlags } from "./producing.js";
+import { ACK_MODES, CpuMeter, LINE_MODES, placementLabel, producerSettings, type PipelineFlags } from "./producing.js";
 import { INTERRUPTED_EXIT_CODE, onInterrupt } from "./interrupt.js";
 import { LineOutput } from "./output.js";
 import { Progress } from "./progress.js";
 import { NOT_SCALAR, scanField, UNSURE, type ScanResult } from "./json-scan.js";
 import { clientOptions, UsageError } from "./usage.js";
-
-export const ACK_MODES = ["each", "errors", "summary"] as const;
-export const LINE_MODES = ["json", "raw"] as const;
 
 export interface ProduceOptions extends PipelineFlags {
   broker: string;
@@ -163,6 +160,8 @@ export async function produce(topicName: string, options: ProduceOptions): Promi
     let events = 0;
     let acknowledged = 0;
     let failed = 0;
+    /** Lines that failed here, before becoming events (bad JSON, a bad key or data field). */
+    let rejected = 0;
     const errors: { line: number; error: string }[] = [];
     const each = options.acks === "each";
     const printErrors = options.acks !== "summary";
@@ -209,6 +208,7 @@ export async function produce(topicName: string, options: ProduceOptions): Promi
         const error = parse(text, event);
         if (error !== undefined) {
           skipped.push(events);
+          rejected++;
           fail(lineNo, error, "VALIDATION");
           continue;
         }
@@ -217,7 +217,7 @@ export async function produce(topicName: string, options: ProduceOptions): Promi
       }
       progress.update(acknowledged + failed);
       // Read on only when the producer (and whoever reads the acks) can take more.
-      if (!producer.hasCapacity) await producer.ready();
+      if (!producer.hasCapacity) await producer.ready({ signal: interrupt.signal }).catch(() => {});
       if (out.blocked) await out.drained();
       if (interrupt.signal.aborted) break;
     }
@@ -232,7 +232,7 @@ export async function produce(topicName: string, options: ProduceOptions): Promi
     await out.end();
     const n = (x: number): string => x.toLocaleString("en-US");
     console.error(
-      `produced to '${topicName}': ${n(acknowledged)} of ${n(events + failed)} events acknowledged, ${n(failed)} failed, in ${seconds.toFixed(2)} s ` +
+      `produced to '${topicName}': ${n(acknowledged)} of ${n(events + rejected)} lines acknowledged, ${n(failed)} failed, in ${seconds.toFixed(2)} s ` +
         `(${n(rate)} events/s, ${cpuPerEvent} µs CPU per event; ${placementLabel(pool, options.threads, topic)})`,
     );
     if (interrupt.received) {

@@ -2,6 +2,11 @@
 import { BatchSize, Ordering, type BatchSizeOption, type PipelineSpecs } from "../core/types.js";
 import type { ThreadPool } from "../pipeline/thread-pool.js";
 
+/** `produce --acks`: an ack line per event, only the failed ones, or a summary. */
+export const ACK_MODES = ["each", "errors", "summary"] as const;
+/** `produce --line-mode`: a line is JSON metadata, or a string. */
+export const LINE_MODES = ["json", "raw"] as const;
+
 /** Flags shared by `demo` and `produce TOPIC`. */
 export interface PipelineFlags {
   threads: number | "auto";

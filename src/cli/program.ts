@@ -5,6 +5,7 @@
  */
 import { Command, Option } from "commander";
 import { FSYNC_POLICIES, STORAGE_DEFAULTS } from "../broker/limits.js";
+import { ACK_MODES, LINE_MODES } from "./producing.js";
 import { DEFAULT_BROKER_URL, integer, integerOrAuto, parseConfig, parseLimit, parseStart, repeatable, UsageError } from "./usage.js";
 
 const ENVIRONMENT = `
@@ -170,10 +171,10 @@ export function buildProgram(version: string): Command {
     .option("--key-field <FIELD>", "the partition key is this field of each line")
     .option("--data-field <FIELD>", "event data: base64 in this field (removed from the metadata)")
     .option("--partition <N>", "send every event to partition N", integer(0))
-    .addOption(new Option("--line-mode <MODE>", "json: a line is the event's metadata; raw: a line is a string").choices(["json", "raw"]).default("json"))
+    .addOption(new Option("--line-mode <MODE>", "json: a line is the event's metadata; raw: a line is a string").choices(LINE_MODES).default("json"))
     .addOption(
       new Option("--acks <MODE>", "each: a line per event; errors: only failed lines; summary: one JSON line at the end")
-        .choices(["each", "errors", "summary"])
+        .choices(ACK_MODES)
         .default("each"),
     )
     .addOption(brokerOption());

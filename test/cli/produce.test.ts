@@ -52,7 +52,7 @@ describe("tributary produce TOPIC", () => {
       { line: 6, error: "key field 'sensor' must be a string or number, not an object or array", code: "VALIDATION" },
       { line: 7, error: "data field 'payload' must be a base64 string", code: "VALIDATION" },
     ]);
-    expect(r.stderr).toContain("produced to 'keyed': 3 of 6 events acknowledged, 3 failed");
+    expect(r.stderr).toContain("produced to 'keyed': 3 of 6 lines acknowledged, 3 failed");
     expect(r.stderr).toContain("tributary: 3 lines failed (first: line 3: metadata is not valid JSON");
 
     const stored = await readPartition(broker.url, "keyed", partitionOf("s-2"));
@@ -81,6 +81,8 @@ describe("tributary produce TOPIC", () => {
       errors: [{ line: 251, error: expect.stringMatching(/not valid JSON/) }],
     });
     expect(summary.code).toBe(1);
+    // A line the pipeline refused is one of the lines, not one more.
+    expect(summary.stderr).toContain("produced to 'plain': 499 of 500 lines acknowledged, 1 failed");
     // CRLF line ends and a last line without a newline are fine.
     expect(good).toMatchObject({ code: 0, stdout: expect.stringContaining('"acknowledged":2,"failed":0') });
   });
