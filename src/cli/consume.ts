@@ -17,7 +17,7 @@ import { defaultPluginPolicy, resolveSpec } from "../pipeline/spec.js";
 import type { Serializer } from "../pipeline/contracts.js";
 import { onInterrupt } from "./interrupt.js";
 import { LineOutput } from "./output.js";
-import { clientOptions } from "./usage.js";
+import { clientOptions, partitionsOf } from "./usage.js";
 
 export interface ConsumeOptions {
   broker: string;
@@ -68,7 +68,7 @@ export async function consume(topic: string, options: ConsumeOptions): Promise<v
 function checkPartitions(t: TopicDescription, wanted: number[] | undefined): number[] {
   const all = [...Array(t.partitions).keys()];
   for (const p of wanted ?? []) {
-    if (p >= t.partitions) throw new BrokerError("BAD_PARTITION", `topic '${t.name}' has ${t.partitions} partition${t.partitions === 1 ? "" : "s"} (0..${t.partitions - 1}); there is no partition ${p}`);
+    if (p >= t.partitions) throw new BrokerError("BAD_PARTITION", `${partitionsOf(t.name, t.partitions)}; there is no partition ${p}`);
   }
   return wanted && wanted.length > 0 ? [...new Set(wanted)] : all;
 }

@@ -15,7 +15,7 @@ import { INTERRUPTED_EXIT_CODE, onInterrupt } from "./interrupt.js";
 import { LineOutput } from "./output.js";
 import { Progress } from "./progress.js";
 import { NOT_SCALAR, scanField, UNSURE, type ScanResult } from "./json-scan.js";
-import { clientOptions, UsageError } from "./usage.js";
+import { clientOptions, partitionsOf, UsageError } from "./usage.js";
 
 export interface ProduceOptions extends PipelineFlags {
   broker: string;
@@ -150,7 +150,7 @@ export async function produce(topicName: string, options: ProduceOptions): Promi
   try {
     const topic = await driver.openTopic(topicName);
     if (options.partition !== undefined && options.partition >= topic.partitions) {
-      throw new BrokerError("BAD_PARTITION", `--partition ${options.partition}: topic '${topicName}' has ${topic.partitions} partition${topic.partitions === 1 ? "" : "s"} (0..${topic.partitions - 1})`);
+      throw new BrokerError("BAD_PARTITION", `--partition ${options.partition}: ${partitionsOf(topicName, topic.partitions)}`);
     }
     const pool = driver.makeThreadPool(options.threads);
     const producer = topic.producer({ name: "cli-produce", threadPool: pool, ...producerSettings(options) });

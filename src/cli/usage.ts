@@ -5,6 +5,11 @@ import { DEFAULT_LIMITS, type BrokerLimits } from "../broker/limits.js";
 import type { StartPosition } from "../core/types.js";
 import type { TributaryConnectOptions } from "../drivers/tributary/options.js";
 
+/** `topic 't' has 3 partitions (0..2)`, for errors about a partition it does not have. */
+export function partitionsOf(topic: string, partitions: number): string {
+  return `topic '${topic}' has ${partitions} partition${partitions === 1 ? "" : "s"} (0..${partitions - 1})`;
+}
+
 /** Wrong command line found after parsing: printed with a pointer to `--help`, exit code 2. */
 export class UsageError extends Error {}
 
