@@ -35,7 +35,7 @@ const RULES: Record<Layer, { static: Layer[]; dynamic?: Layer[]; packages: strin
   consumer: { static: ["core", "pipeline", "drivers"], packages: [] },
   client: { static: ["core", "pipeline", "drivers", "producer", "consumer"], dynamic: ["broker"], packages: ["prom-client"] },
   broker: { static: ["core", "protocol"], packages: ["@grpc/grpc-js", "prom-client"] },
-  cli: { static: ["core", "pipeline", "drivers", "client", "broker"], packages: [] },
+  cli: { static: ["core", "pipeline", "drivers", "client", "broker"], packages: ["commander", "cli-progress"] },
   index: { static: ["core", "pipeline", "drivers", "producer", "consumer", "client"], packages: [] },
   internal: { static: ["index", "core", "protocol", "pipeline", "drivers", "transport", "producer", "consumer", "client"], packages: [] },
   "worker:pipeline": { static: ["core", "pipeline"], packages: ["piscina"] },

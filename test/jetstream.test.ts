@@ -194,15 +194,18 @@ describe("JetStream driver, single node", () => {
   });
 
   it("serves the CLI through the registry: topic, produce (self-verifying) and consume with --broker nats://", async () => {
-    const created = JSON.parse(await cli("topic", "create", "cli.topic", "--partitions", "2", "--broker", server.url));
+    const created = JSON.parse(await cli("topic", "create", "cli.topic", "--partitions", "2", "--json", "--broker", server.url));
     expect(created).toMatchObject({ name: "cli.topic", partitions: 2, replicas: 1 });
-    expect(await cli("produce", "--events", "3000", "--threads", "0", "--broker", server.url)).toMatch(/verified: 3,000 events, every partition in push order, IDs contiguous/);
+    expect(await cli("demo", "--events", "3000", "--threads", "0", "--broker", server.url)).toMatch(/verified: 3,000 events, every partition in push order, IDs contiguous/);
     const topic = await driver.openTopic("cli.topic");
     const producer = topic.producer({ name: "cli" });
-    await Promise.all(Array.from({ length: 4 }, (_, i) => producer.push({ i }, undefined, { partition: 1 })));
+    await Promise.all(Array.from({ length: 4 }, (_, i) => producer.push({ i }, undefined, { partition: 1, ...(i === 3 ? { key: "k3", headers: { h: "v" } } : {}) })));
     await producer.close();
     const lines = (await cli("consume", "cli.topic", "--partition", "1", "--from", "2", "--broker", server.url)).trim().split("\n");
-    expect(lines.map((l) => JSON.parse(l)).map((e: { id: number; metadata: { i: number } }) => [e.id, e.metadata.i])).toEqual([[2, 2], [3, 3]]);
+    expect(lines.map((l) => JSON.parse(l)).map((e: { id: number; key?: string; headers?: object; metadata: { i: number } }) => [e.id, e.metadata.i, e.key, e.headers])).toEqual([
+      [2, 2, undefined, undefined],
+      [3, 3, "k3", { h: "v" }],
+    ]);
   });
 
   it("keeps strict per-partition push order with 2 worker threads and 100,000 events", async () => {

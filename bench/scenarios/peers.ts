@@ -15,7 +15,7 @@ import { connect as connectV3, type NatsConnection as NatsConnectionV3 } from "@
 import { jetstream } from "@nats-io/jetstream";
 import { Driver } from "../../src/index.js";
 import { fnv1a32 } from "../../src/pipeline/builtins/key-hash-selector.js";
-import { SHOWCASE_SCHEMA, showcaseEvent } from "../../src/cli/produce.js";
+import { SHOWCASE_SCHEMA, showcaseEvent } from "../../src/cli/demo.js";
 import { startNatsCluster, startNatsServer, type NatsCluster, type NatsServer } from "../lib/nats-server.js";
 import { startEmbedded, stopEmbedded, type EmbeddedState } from "../lib/embedded.js";
 import { produceRun } from "../lib/produce-run.js";

@@ -1,21 +1,22 @@
+/** `tributary serve`: runs the broker until SIGINT / SIGTERM. */
 import fs from "node:fs";
-import { parseArgs } from "node:util";
 import { loadAuthFile } from "../broker/auth.js";
 import { startBroker } from "../broker/server.js";
-import { DEFAULT_LIMITS, FSYNC_POLICIES, STORAGE_DEFAULTS, type BrokerLimits, type FsyncPolicy } from "../broker/limits.js";
-import { intFlag, UsageError } from "./usage.js";
+import type { BrokerLimits, FsyncPolicy } from "../broker/limits.js";
+import { UsageError } from "./usage.js";
 
-/** `--limit maxTopics=5000` (repeatable) into limits; names and values checked. */
-function parseLimits(flags: string[] | undefined): Partial<BrokerLimits> {
-  const limits: Partial<BrokerLimits> = {};
-  for (const flag of flags ?? []) {
-    const m = /^(\w+)=(\d+)$/.exec(flag);
-    if (!m || !Object.hasOwn(DEFAULT_LIMITS, m[1]!)) {
-      throw new UsageError(`--limit takes NAME=INTEGER with NAME one of ${Object.keys(DEFAULT_LIMITS).join(", ")}; got '${flag}'`);
-    }
-    limits[m[1] as keyof BrokerLimits] = Number(m[2]);
-  }
-  return limits;
+export interface ServeOptions {
+  dir?: string;
+  port: number;
+  host: string;
+  fsync: FsyncPolicy;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  auth?: string;
+  insecure?: boolean;
+  limit?: [keyof BrokerLimits, number][];
+  metricsPort?: number;
 }
 
 function readPem(flag: string, file: string | undefined): Buffer | undefined {
@@ -27,50 +28,40 @@ function readPem(flag: string, file: string | undefined): Buffer | undefined {
   }
 }
 
-/** `tributary serve`: runs the broker until SIGINT / SIGTERM. */
-export async function serveCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      dir: { type: "string" },
-      port: { type: "string" },
-      host: { type: "string" },
-      fsync: { type: "string" },
-      "tls-cert": { type: "string" },
-      "tls-key": { type: "string" },
-      "tls-ca": { type: "string" },
-      auth: { type: "string" },
-      insecure: { type: "boolean" },
-      limit: { type: "string", multiple: true },
-    },
-  });
-  if (!values.dir) throw new UsageError("serve needs --dir DATA");
-  const fsync = (values.fsync ?? STORAGE_DEFAULTS.fsync) as FsyncPolicy;
-  if (!FSYNC_POLICIES.includes(fsync)) throw new UsageError(`--fsync must be one of ${FSYNC_POLICIES.join(", ")}, got '${values.fsync}'`);
-  const [cert, key, ca] = [readPem("tls-cert", values["tls-cert"]), readPem("tls-key", values["tls-key"]), readPem("tls-ca", values["tls-ca"])];
+export async function serve(options: ServeOptions): Promise<void> {
+  if (!options.dir) throw new UsageError("serve needs --dir DATA");
+  const [cert, key, ca] = [readPem("tls-cert", options.tlsCert), readPem("tls-key", options.tlsKey), readPem("tls-ca", options.tlsCa)];
   if (!cert !== !key) throw new UsageError("--tls-cert and --tls-key go together");
   if (ca && !cert) throw new UsageError("--tls-ca (client certificates) needs --tls-cert and --tls-key");
   let auth;
   try {
-    auth = values.auth ? loadAuthFile(values.auth) : undefined;
+    auth = options.auth ? loadAuthFile(options.auth) : undefined;
   } catch (err) {
     throw new UsageError(`--auth: ${(err as Error).message}`);
   }
   const broker = await startBroker({
-    dir: values.dir,
-    port: intFlag("port", values.port, 9292),
-    host: values.host ?? "127.0.0.1",
-    fsync,
+    dir: options.dir,
+    port: options.port,
+    host: options.host,
+    fsync: options.fsync,
     tls: cert && key ? { cert, key, ca } : undefined,
     auth,
-    insecure: values.insecure ?? false,
-    limits: parseLimits(values.limit),
+    insecure: options.insecure ?? false,
+    limits: Object.fromEntries(options.limit ?? []),
+    metricsPort: options.metricsPort,
   });
   const security = [cert ? (ca ? "TLS with client certificates" : "TLS") : "plaintext", auth ? `${auth.tokens.length} tokens` : "no tokens"].join(", ");
-  console.log(`tributary broker listening on ${broker.url} (data ${values.dir}, fsync ${fsync}, ${security})`);
+  console.log(`tributary broker listening on ${broker.url} (data ${options.dir}, fsync ${options.fsync}, ${security})`);
+  if (broker.metricsUrl) console.log(`metrics on ${broker.metricsUrl}`);
   const stop = (signal: string): void => {
     console.log(`${signal}: closing`);
-    broker.close().then(() => process.exit(0), (err) => (console.error(err), process.exit(1)));
+    broker.close().then(
+      () => process.exit(0),
+      (err: Error) => {
+        console.error(`tributary: closing the broker failed: ${err.message}`);
+        process.exit(1);
+      },
+    );
   };
   process.once("SIGINT", () => stop("SIGINT"));
   process.once("SIGTERM", () => stop("SIGTERM"));
