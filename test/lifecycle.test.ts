@@ -1,6 +1,7 @@
 // What a service that produces needs around the producer: outcomes without awaiting,
 // bounded shutdown with a report, abortable waits, signal handling, logs and metrics.
 import { spawn } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
@@ -105,6 +106,38 @@ describe("producer lifecycle", () => {
     const report = await driver.close({ timeoutMs: 0 });
     expect(report).toMatchObject({ acknowledged: 1, lost: 21, cutShort: true });
     expect([...inFlight, ...queued, last].every((f) => f.error instanceof ClosedError)).toBe(true);
+  });
+
+  it("a process that closes its driver right after creating a producer (timeoutMs 0) exits by itself", async () => {
+    const b = await testBroker();
+    cleanups.push(() => removeDir(b.dir), () => b.close());
+    const driver = await Driver.connect(b.url);
+    cleanups.push(() => driver.close());
+    await driver.createTopic("early", { partitions: 2 });
+    const index = new URL("../dist/src/index.js", import.meta.url).href;
+    const script = `
+      import { Driver } from ${JSON.stringify(index)};
+      const driver = await Driver.connect(${JSON.stringify(b.url)});
+      const producer = (await driver.openTopic("early")).producer({ onError: () => {} });
+      for (let i = 0; i < 100; i++) producer.push({ i });
+      const report = await driver.close({ timeoutMs: 0 });
+      console.log(JSON.stringify(report));`;
+    // A file, not --eval: worker threads inherit the process's flags, and --input-type breaks them.
+    const file = path.join(b.dir, "early-close.mjs");
+    fs.writeFileSync(file, script);
+    const child = spawn(process.execPath, [file], { stdio: ["ignore", "pipe", "pipe"] });
+    cleanups.push(() => void (child.exitCode === null && child.signalCode === null && child.kill("SIGKILL")));
+    let out = "";
+    let err = "";
+    child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null | "alive">((resolve) => {
+      const timer = setTimeout(() => resolve("alive"), 10_000); // a transport session left open keeps it alive
+      child.once("exit", (c) => (clearTimeout(timer), resolve(c)));
+    });
+    expect({ code, err }).toEqual({ code: 0, err: "" });
+    const report = JSON.parse(out);
+    expect(report.acknowledged + report.lost).toBe(100);
   });
 
   it("stops waiting when an AbortSignal aborts: flush, ready, wait and connect", async () => {

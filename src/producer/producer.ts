@@ -334,6 +334,8 @@ export class Producer implements AsyncDisposable {
       this.#broken ??= new ClosedError(why);
     }
     const failedBefore = this.#settlement.failed;
+    // A transport still starting is closed once it is up: its session would keep the process alive.
+    await this.#started;
     await this.#transport?.close();
     if (flushed !== "done") {
       this.#sender.failAll(this.#broken!, true);
