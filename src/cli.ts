@@ -10,6 +10,16 @@ import { CommanderError, type Command } from "commander";
 import { buildProgram, commandPath } from "./cli/program.js";
 import { UsageError } from "./cli/usage.js";
 
+// grpc-js passes an IP address as the TLS server name (tributarys://127.0.0.1), and Node
+// warns about it (DEP0123) on stderr. The certificate is still checked against the
+// address, so the command line drops that one warning; other warnings are printed.
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  const code = typeof rest[0] === "object" && rest[0] !== null ? (rest[0] as { code?: string }).code : rest[1];
+  if (code === "DEP0123") return;
+  (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
+}) as typeof process.emitWarning;
+
 const { version } = JSON.parse(fs.readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 const program = buildProgram(version);
 
