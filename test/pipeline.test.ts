@@ -108,6 +108,7 @@ beforeAll(() => {
      }
      export function OldStyleSelector(config) { this.p = config.p; }
      OldStyleSelector.prototype.selectPartitionFor = function () { return this.p; };
+     export class Enrich { validate(md) { md.enriched = true; } }
      export const notAFunction = 42;`,
   );
   writeFileSync(join(tmp, "broken.mjs"), "export const = ;");
@@ -357,6 +358,20 @@ describe("processChunk", () => {
     });
     expect(parts[0]!.records).toEqual([expected(0), expected(3)]);
     expect(parts[1]!.records).toEqual([expected(1), expected(4)]);
+  });
+
+  it("stores metadata pushed as JSON text as given when built-in plugins cannot have changed it, and serializes it again after a user's validator", async () => {
+    const text = '{ "energy" : 4,\n  "note": "as typed" }';
+    // Explicit partitions: the round-robin selector's turn, shared by this thread, stays where the other tests expect it.
+    const stored = async (s: PipelineSpecs) => decoder.decode(decode(await processChunk(chunk(s, 1, [{ md: text, partition: 0 }, { md: { energy: 5 }, partition: 0 }])))[0]!.records[0]!.metadata);
+    expect(await stored(specs({}))).toBe(text);
+    expect(await stored(jsonSchema())).toBe(text);
+    const enrich = specs({ validator: { module: join(tmp, "plugins.mjs"), export: "Enrich" } });
+    expect(JSON.parse(await stored(enrich))).toEqual({ energy: 4, note: "as typed", enriched: true });
+    // Text that is not JSON still fails alone, at stage input.
+    const out = await processChunk(chunk(specs({}), 1, [{ md: "{nope", partition: 0 }, { md: "[1]", partition: 0 }]));
+    expect(out.failures).toMatchObject([{ index: 0, stage: "input" }]);
+    expect(decoder.decode(decode(out)[0]!.records[0]!.metadata)).toBe("[1]");
   });
 
   it("reports each failing stage with its reason", async () => {

@@ -12,6 +12,9 @@ import { extSize, RECORD_HEADER_BYTES, writeRecordHead, type EventHeaders } from
 import type { PipelineSpecs } from "./contracts.js";
 import { loadPipeline, type LoadedPipeline } from "./loader.js";
 import { uncloneableProblem } from "./metadata-check.js";
+import { DefaultValidator } from "./builtins/default-validator.js";
+import { JsonSchemaValidator } from "./builtins/json-schema-validator.js";
+import { JsonSerializer } from "./builtins/json-serializer.js";
 
 const EMPTY = new Uint8Array(0);
 
@@ -110,6 +113,10 @@ export function processChunkWith(pipeline: LoadedPipeline, input: ChunkInput, in
   let staged = 0;
   // A text serializer's output is encoded straight into the staging buffer: no buffer per event.
   const toText = typeof serializer.serializeToString === "function";
+  // Metadata pushed as JSON text is stored as that text (after it parsed) when nothing can
+  // have changed the parsed value: a built-in validator (they never modify it) and the
+  // json serializer, which would write the same value again.
+  const keepText = serializer instanceof JsonSerializer && (validator instanceof DefaultValidator || validator instanceof JsonSchemaValidator);
 
   // Pass 1: run the stages, copy each serialized metadata into the staging buffer at once
   // (a serializer may reuse its output buffer), and size each partition's blob.
@@ -117,7 +124,8 @@ export function processChunkWith(pipeline: LoadedPipeline, input: ChunkInput, in
     let stage: PipelineStage = "input";
     try {
       let md = metadata[i];
-      if (typeof md === "string") md = parseJson(md);
+      let text: string | undefined;
+      if (typeof md === "string") md = parseJson((text = md));
       else if (inline && typeof md === "object" && md !== null) {
         const problem = uncloneableProblem(md);
         if (problem !== undefined) throw new Error(problem);
@@ -142,7 +150,7 @@ export function processChunkWith(pipeline: LoadedPipeline, input: ChunkInput, in
       stage = "serializer";
       let mdBytes: number;
       if (toText) {
-        const text = serializer.serializeToString!(md);
+        if (!keepText || text === undefined) text = serializer.serializeToString!(md);
         if (typeof text !== "string") throw new Error(`serializeToString() returned ${describe(text)}, not a string`);
         // At most 3 bytes per UTF-16 unit; the exact count comes from the write itself.
         if (staged + text.length * 3 > staging.byteLength) staging = grow(staging, staged, staged + text.length * 3);
