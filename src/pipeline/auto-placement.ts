@@ -6,6 +6,8 @@
  * chunk over (the structured clone inside `postMessage`). The first chunks of a pipeline
  * run inline to warm the JIT; the next ones alternate between both paths while the
  * main-thread time of each is measured; then the pipeline stays on the cheaper path.
+ * A clear case is decided after two samples of each path, a close one after six (four
+ * for an expensive pipeline).
  */
 
 /** Events run inline before measuring: the JIT needs thousands of calls to settle. */
@@ -31,6 +33,14 @@ const EXPENSIVE_SAMPLES = 4;
  */
 const POOL_FACTOR = 6;
 const MARGIN_NS = 500;
+/**
+ * Samples per path after which a clear case is decided early: when one path's best is
+ * under half of what the rule asks of it (inline above twice the pool's threshold, or
+ * below half of it), more samples would not change the decision, and every further
+ * probe waits for the one before it.
+ */
+const EARLY_SAMPLES = 2;
+const CLEAR_FACTOR = 2;
 
 export type Placement = "inline" | "pool";
 
@@ -78,11 +88,13 @@ export class AutoPlacement {
     // A pipeline this slow is not a JIT artefact: stop warming up, decide soon.
     if (placement === "inline" && ns > EXPENSIVE_NS) this.expensive = true;
     if (this.warmUpChunks >= 0 && probe >= this.warmUpChunks) (placement === "inline" ? this.inlineNs : this.poolNs).push(ns);
-    const samples = this.expensive ? EXPENSIVE_SAMPLES : SAMPLES;
-    if (this.inlineNs.length >= samples && this.poolNs.length >= samples && !this.decided) {
-      const { inlineNsPerEvent, poolNsPerEvent } = this.measured;
-      this.decided = inlineNsPerEvent > POOL_FACTOR * poolNsPerEvent + MARGIN_NS ? "pool" : "inline";
-    }
+    const have = Math.min(this.inlineNs.length, this.poolNs.length);
+    if (this.decided || have < EARLY_SAMPLES) return result;
+    const { inlineNsPerEvent, poolNsPerEvent } = this.measured;
+    const threshold = POOL_FACTOR * poolNsPerEvent + MARGIN_NS;
+    if (inlineNsPerEvent > CLEAR_FACTOR * threshold) this.decided = "pool";
+    else if (CLEAR_FACTOR * inlineNsPerEvent < threshold) this.decided = "inline";
+    else if (have >= (this.expensive ? EXPENSIVE_SAMPLES : SAMPLES)) this.decided = inlineNsPerEvent > threshold ? "pool" : "inline";
     return result;
   }
 }
