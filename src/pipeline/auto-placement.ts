@@ -80,14 +80,18 @@ export class AutoPlacement {
     return { placement: (probe - this.warmUpChunks) % 2 === 0 ? "inline" : "pool", probe };
   }
 
-  /** Times `work` (probe `probe`'s main-thread part on `placement`); decides once both paths have samples. */
-  measure<T>(probe: number, placement: Placement, events: number, work: () => T): T {
+  /**
+   * Times `work` (probe `probe`'s main-thread part on `placement`); decides once both paths
+   * have samples. `counts`, asked after the work, says whether the time is a sample (a
+   * chunk the pool only queued was not handed over yet: its time says nothing).
+   */
+  measure<T>(probe: number, placement: Placement, events: number, work: () => T, counts: () => boolean = () => true): T {
     const t0 = performance.now();
     const result = work();
     const ns = ((performance.now() - t0) * 1e6) / Math.max(1, events);
     // A pipeline this slow is not a JIT artefact: stop warming up, decide soon.
     if (placement === "inline" && ns > EXPENSIVE_NS) this.expensive = true;
-    if (this.warmUpChunks >= 0 && probe >= this.warmUpChunks) (placement === "inline" ? this.inlineNs : this.poolNs).push(ns);
+    if (this.warmUpChunks >= 0 && probe >= this.warmUpChunks && counts()) (placement === "inline" ? this.inlineNs : this.poolNs).push(ns);
     const have = Math.min(this.inlineNs.length, this.poolNs.length);
     if (this.decided || have < EARLY_SAMPLES) return result;
     const { inlineNsPerEvent, poolNsPerEvent } = this.measured;

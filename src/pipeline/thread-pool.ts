@@ -75,20 +75,36 @@ export class ThreadPool {
     // While probing, chunks take turns: each one is placed only after the chunks before it
     // were measured, so a burst of pushes is not placed before anything is known.
     const probing = placement;
-    const turn = probing.turn.then((): { output: Promise<ChunkOutput> } | Promise<{ output: Promise<ChunkOutput> }> => {
-      if (probing.choice === "pool") return { output: this.runOnPool(input, transfer) };
-      if (probing.choice === "inline") return { output: this.runInline(input) };
+    type Turn = { output: Promise<ChunkOutput>; queued: boolean };
+    const turn = probing.turn.then((): Turn | Promise<Turn> => {
+      if (probing.choice === "pool") return { output: this.runOnPool(input, transfer), queued: false };
+      if (probing.choice === "inline") return { output: this.runInline(input), queued: false };
       const n = input.metadata.length;
       const { placement: where, probe } = probing.next(n);
-      if (where === "pool") return { output: probing.measure(probe, "pool", n, () => this.runOnPool(input, transfer)) };
+      if (where === "pool") {
+        // A chunk Piscina only queued (no worker had room, or none was up yet) waits there
+        // unserialized: its hand-over was not paid yet, so it is no sample, and the next
+        // probe waits for it to finish.
+        let queued = false;
+        const output = probing.measure(
+          probe,
+          "pool",
+          n,
+          () => this.runOnPool(input, transfer),
+          () => !(queued = (this.piscina?.queueSize ?? 0) > 0),
+        );
+        return { output, queued };
+      }
       return loadPipeline(input.specs).then((pipeline) => ({
         output: Promise.resolve(probing.measure(probe, "inline", n, () => processChunkWith(pipeline, input, true))),
+        queued: false,
       }));
     });
-    // The next probe waits until this one's chunk is done: a chunk sent to a busy pool
-    // waits in Piscina's queue unserialized, and would measure the hand-over as free.
+    // Probes overlap (an inline probe runs while the pool works on the previous one),
+    // except behind a chunk the pool only queued. Once decided, the chunks still queued
+    // behind the probes take their turn without waiting.
     probing.turn = turn.then(
-      (t) => t.output.then(noop, noop),
+      (t) => (probing.choice === undefined && t.queued ? t.output.then(noop, noop) : undefined),
       () => undefined,
     );
     return turn.then((t) => t.output);

@@ -174,6 +174,20 @@ describe("AutoPlacement", () => {
     expect(ap.choice).toBeUndefined();
   });
 
+  it("drops a sample its caller says does not count (a chunk the pool only queued)", () => {
+    const ap = new AutoPlacement();
+    drive(ap, 9, 1000, { inline: 100, pool: 100 }); // warm-up
+    const a = ap.next(1000);
+    measureAt(ap, a.probe, a.placement, 1000, 1000);
+    const b = ap.next(1000);
+    expect(b.placement).toBe("pool");
+    vi.spyOn(performance, "now").mockReturnValueOnce(0).mockReturnValueOnce(0.001);
+    let asked = 0;
+    ap.measure(b.probe, "pool", 1000, () => 0, () => (asked++, false));
+    expect(asked).toBe(1);
+    expect(ap.measured).toEqual({ inlineNsPerEvent: 1000, poolNsPerEvent: NaN });
+  });
+
   it("measures real work with the real clock", () => {
     const ap = new AutoPlacement();
     const busy = (us: number) => {
