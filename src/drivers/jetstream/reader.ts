@@ -19,6 +19,7 @@ import { checkPartition } from "./cursors.js";
 import { JETSTREAM_DEFAULTS } from "./defaults.js";
 import { natsError } from "./errors.js";
 import { streamName } from "./mapping.js";
+import { SequenceGate } from "./sequence-gate.js";
 import { lastSequence } from "./stream-state.js";
 
 export interface ReaderContext {
@@ -96,12 +97,13 @@ export function readPartition(ctx: ReaderContext, request: ReadRequest): Partiti
           let left = request.follow ? Infinity : next === undefined ? info.num_pending : end - next + 1;
           if (left === 0) return;
           const consumer = await ctx.js.consumers.get(stream, consumerName);
+          const gate = new SequenceGate(next);
           while (!cancelled && remaining > 0 && left > 0) {
             const want = Math.min(D.readBatch, remaining, left);
             const expires = request.follow ? D.readExpiresMs : Math.max(1000, ctx.timeoutMs);
             let pulled = 0;
             // Each run of messages that arrived together goes out at once, not at the end of the pull.
-            for await (const run of pull(consumer, want, expires, end, (stop) => (stopFetch = stop))) {
+            for await (const run of pull(consumer, want, expires, end, gate, (stop) => (stopFetch = stop))) {
               if (cancelled) return;
               yield toReadBatch(request.partition, run, stream);
               pulled += run.length;
@@ -145,8 +147,19 @@ export function readPartition(ctx: ReaderContext, request: ReadRequest): Partiti
  * arrived before the client's buffer ran dry. A pull whose server died may never end by
  * itself: past its expiry plus `pullGraceMs` it is stopped, and fails UNAVAILABLE when it
  * got nothing, so the reader re-creates its consumer.
+ *
+ * Only contiguous sequences go out (see SequenceGate): a repeat is dropped, and a skip
+ * ends the pull with UNAVAILABLE after the messages before it, so the reader re-creates
+ * its consumer at the first missing sequence.
  */
-async function* pull(consumer: Consumer, want: number, expires: number, end: number, onStop: (stop: () => void) => void): AsyncGenerator<JsMsg[]> {
+async function* pull(
+  consumer: Consumer,
+  want: number,
+  expires: number,
+  end: number,
+  gate: SequenceGate,
+  onStop: (stop: () => void) => void,
+): AsyncGenerator<JsMsg[]> {
   let timedOut = false;
   let messages: Awaited<ReturnType<Consumer["fetch"]>> | undefined;
   const timer = setTimeout(() => {
@@ -159,8 +172,15 @@ async function* pull(consumer: Consumer, want: number, expires: number, end: num
     onStop(() => messages!.stop());
     if (timedOut) messages.stop();
     let run: JsMsg[] = [];
+    let skipped: string | undefined;
     for await (const m of messages) {
       if (m.seq > end) break;
+      const verdict = gate.admit(m.seq);
+      if (verdict === "repeat") continue;
+      if (verdict === "skip") {
+        skipped = `the consumer skipped from sequence ${gate.next} to ${m.seq}`;
+        break;
+      }
       run.push(m);
       if (messages.getPending() === 0) {
         total += run.length;
@@ -172,6 +192,7 @@ async function* pull(consumer: Consumer, want: number, expires: number, end: num
       total += run.length;
       yield run;
     }
+    if (skipped) throw new BrokerError("UNAVAILABLE", skipped);
     if (timedOut && total === 0) throw new BrokerError("UNAVAILABLE", `a pull of ${expires} ms got no answer within ${expires + D.pullGraceMs} ms`);
   } finally {
     clearTimeout(timer);
