@@ -18,17 +18,29 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 
-const { values } = parseArgs({
-  options: {
-    base: { type: "string" },
-    scenario: { type: "string" },
-    rounds: { type: "string", default: "5" },
-    quick: { type: "boolean", default: false },
-    metric: { type: "string", default: "eventsPerSec" },
-  },
-});
-if (!values.base || !values.scenario) {
-  console.error("usage: node scripts/compare-commits.mjs --base REV --scenario NAME [--rounds N] [--quick] [--metric eventsPerSec]");
+const USAGE = "usage: node scripts/compare-commits.mjs --base REV --scenario NAME [--rounds N] [--quick] [--metric eventsPerSec]";
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      base: { type: "string" },
+      scenario: { type: "string" },
+      rounds: { type: "string", default: "5" },
+      quick: { type: "boolean", default: false },
+      metric: { type: "string", default: "eventsPerSec" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  }));
+} catch (err) {
+  console.error(`${err.message}\n${USAGE}`);
+  process.exit(2);
+}
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (!values.base || !values.scenario || !(Number(values.rounds) >= 1)) {
+  console.error(USAGE);
   process.exit(2);
 }
 const root = path.resolve(import.meta.dirname, "..");
