@@ -12,11 +12,10 @@
  * commit from before the default became `always` (917c38b used `interval`), run with
  * TRIBUTARY_BENCH_FSYNC=interval: this checkout's bench reads it, the older one ignores it.
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import fs from "node:fs";
-import os from "node:os";
+import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { buildBase, median, root } from "./lib/base-build.mjs";
 
 const USAGE = "usage: node scripts/compare-commits.mjs --base REV --scenario NAME [--rounds N] [--quick] [--metric eventsPerSec]";
 let values;
@@ -43,18 +42,12 @@ if (!values.base || !values.scenario || !(Number(values.rounds) >= 1)) {
   console.error(USAGE);
   process.exit(2);
 }
-const root = path.resolve(import.meta.dirname, "..");
 const rounds = Number(values.rounds);
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tributary-base-"));
-const baseDir = path.join(tmp, "base");
-const git = (...args) => execFileSync("git", ["-C", root, ...args], { stdio: ["ignore", "pipe", "inherit"] }).toString().trim();
+const base = buildBase(values.base);
+const rev = base.rev;
 
 try {
-  const rev = git("rev-parse", "--short", values.base);
-  git("worktree", "add", "--detach", baseDir, rev);
-  fs.symlinkSync(path.join(root, "node_modules"), path.join(baseDir, "node_modules"));
-  execFileSync(path.join(root, "node_modules/.bin/tsc"), ["-p", path.join(baseDir, "tsconfig.json")], { stdio: "inherit" });
-  const sides = { base: baseDir, new: root };
+  const sides = { base: base.dir, new: root };
   /** case key → side → runs */
   const samples = new Map();
   for (let round = 1; round <= rounds; round++) {
@@ -76,10 +69,6 @@ try {
       process.stderr.write(`round ${round}/${rounds} ${side} done\n`);
     }
   }
-  const median = (xs) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
-  };
   console.log(`${values.scenario}: ${values.metric}, median of ${rounds} alternating rounds, base ${rev} vs this checkout`);
   console.log(`| case | base | new | new/base |`);
   console.log(`|---|---:|---:|---:|`);
@@ -90,10 +79,5 @@ try {
     console.log(`| ${key} | ${Math.round(b).toLocaleString("en-US")} | ${Math.round(n).toLocaleString("en-US")} | ${(n / b).toFixed(2)} |`);
   }
 } finally {
-  try {
-    git("worktree", "remove", "--force", baseDir);
-  } catch {
-    // already gone
-  }
-  fs.rmSync(tmp, { recursive: true, force: true });
+  base.remove();
 }
