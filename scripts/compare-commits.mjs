@@ -14,44 +14,23 @@
  */
 import { spawnSync } from "node:child_process";
 import path from "node:path";
-import { parseArgs } from "node:util";
-import { buildBase, median, root } from "./lib/base-build.mjs";
+import { buildBase, median, parseCommandLine, sidesOf } from "./lib/compare.mjs";
 
 const USAGE = "usage: node scripts/compare-commits.mjs --base REV --scenario NAME [--rounds N] [--quick] [--metric eventsPerSec]";
-let values;
-try {
-  ({ values } = parseArgs({
-    options: {
-      base: { type: "string" },
-      scenario: { type: "string" },
-      rounds: { type: "string", default: "5" },
-      quick: { type: "boolean", default: false },
-      metric: { type: "string", default: "eventsPerSec" },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  }));
-} catch (err) {
-  console.error(`${err.message}\n${USAGE}`);
-  process.exit(2);
-}
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-if (!values.base || !values.scenario || !(Number(values.rounds) >= 1)) {
-  console.error(USAGE);
-  process.exit(2);
-}
-const rounds = Number(values.rounds);
+const values = parseCommandLine(USAGE, {
+  scenario: { type: "string", required: true },
+  quick: { type: "boolean", default: false },
+  metric: { type: "string", default: "eventsPerSec" },
+});
+const rounds = values.rounds;
 const base = buildBase(values.base);
 const rev = base.rev;
 
 try {
-  const sides = { base: base.dir, new: root };
   /** case key → side → runs */
   const samples = new Map();
   for (let round = 1; round <= rounds; round++) {
-    for (const [side, dir] of round % 2 ? Object.entries(sides) : Object.entries(sides).reverse()) {
+    for (const [side, dir] of sidesOf(round, base.dir)) {
       const args = [path.join(dir, "dist/bench/run.js"), "--scenario", values.scenario, "--runs", "1", "--json", ...(values.quick ? ["--quick"] : [])];
       const r = spawnSync(process.execPath, args, { cwd: dir, encoding: "utf8", maxBuffer: 64 << 20 });
       if (r.status !== 0) throw new Error(`${side} run failed (${r.status}): ${r.stderr.slice(-2000)}`);

@@ -9,43 +9,20 @@
  */
 import { spawnSync } from "node:child_process";
 import path from "node:path";
-import { parseArgs } from "node:util";
-import { buildBase, median, root } from "./lib/base-build.mjs";
+import { buildBase, median, parseCommandLine, root, sidesOf } from "./lib/compare.mjs";
 
 const USAGE = "usage: node scripts/compare-goals.mjs --base REV [--rounds N] [--cases floor,pool10,pool50,many]";
-let values;
-try {
-  ({ values } = parseArgs({
-    options: {
-      base: { type: "string" },
-      rounds: { type: "string", default: "5" },
-      cases: { type: "string", default: "floor,pool10,pool50,many" },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  }));
-} catch (err) {
-  console.error(`${err.message}\n${USAGE}`);
-  process.exit(2);
-}
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-if (!values.base || !(Number(values.rounds) >= 1)) {
-  console.error(USAGE);
-  process.exit(2);
-}
-const rounds = Number(values.rounds);
+const values = parseCommandLine(USAGE, { cases: { type: "string", default: "floor,pool10,pool50,many" } });
+const rounds = values.rounds;
 const cases = values.cases.split(",");
 const base = buildBase(values.base);
 
 try {
-  const sides = { base: base.dir, new: root };
   /** "case metric" → side → values */
   const samples = new Map();
   for (let round = 1; round <= rounds; round++) {
     for (const c of cases) {
-      for (const [side, dir] of round % 2 ? Object.entries(sides) : Object.entries(sides).reverse()) {
+      for (const [side, dir] of sidesOf(round, base.dir)) {
         const r = spawnSync(process.execPath, [path.join(root, "scripts/goal-probe.mjs"), "--lib", dir, "--case", c], { cwd: dir, encoding: "utf8" });
         if (r.status !== 0) throw new Error(`${side} ${c} failed (${r.status}): ${r.stderr.slice(-2000)}`);
         const metrics = JSON.parse(r.stdout.trim().split("\n").at(-1));
