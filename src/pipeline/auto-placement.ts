@@ -6,8 +6,9 @@
  * chunk over (the structured clone inside `postMessage`). The first chunks of a pipeline
  * run inline to warm the JIT; the next ones alternate between both paths while the
  * main-thread time of each is measured; then the pipeline stays on the cheaper path.
- * A clear case is decided after two samples of each path, a close one after six (four
- * for an expensive pipeline).
+ * A very clear case is decided after one sample of each path, a clear one after two, a
+ * close one after six (four for an expensive pipeline). After a chunk that shows the
+ * pipeline expensive, the warm-up ends and each worker gets a pool probe first.
  */
 
 /** Events run inline before measuring: the JIT needs thousands of calls to settle. */
@@ -41,6 +42,12 @@ const MARGIN_NS = 500;
  */
 const EARLY_SAMPLES = 2;
 const CLEAR_FACTOR = 2;
+/**
+ * Beyond this factor one sample of each path decides: a 50 µs validator against a
+ * hand-over of ~1 µs is 5x past the threshold, and every inline probe holds one core to
+ * a single chunk while the other idles.
+ */
+const VERY_CLEAR_FACTOR = 4;
 
 export type Placement = "inline" | "pool";
 
@@ -49,6 +56,11 @@ export class AutoPlacement {
   private warmUpEvents = 0;
   private warmUpChunks = -1;
   private expensive = false;
+  /** Pool probes that open the probing of an expensive pipeline (one per worker). */
+  private leadPoolProbes = 0;
+
+  /** `threads`: the pool's workers; an expensive pipeline gets that many pool probes first. */
+  constructor(private readonly threads = 1) {}
   private readonly inlineNs: number[] = [];
   private readonly poolNs: number[] = [];
   private decided: Placement | undefined;
@@ -73,11 +85,19 @@ export class AutoPlacement {
   next(events: number): { placement: Placement; probe: number } {
     const probe = this.chunks++;
     if (this.warmUpChunks < 0) {
-      this.warmUpEvents += events;
-      if (this.warmUpEvents >= WARM_UP_EVENTS || this.expensive) this.warmUpChunks = probe + 1;
-      return { placement: "inline", probe };
+      if (this.expensive) {
+        // A chunk showed the pipeline expensive: every worker gets a pool probe first, so
+        // that none idles while the main thread runs the inline probe.
+        this.warmUpChunks = probe;
+        this.leadPoolProbes = Math.max(1, this.threads);
+      } else {
+        this.warmUpEvents += events;
+        if (this.warmUpEvents >= WARM_UP_EVENTS) this.warmUpChunks = probe + 1;
+        return { placement: "inline", probe };
+      }
     }
-    return { placement: (probe - this.warmUpChunks) % 2 === 0 ? "inline" : "pool", probe };
+    const k = probe - this.warmUpChunks - this.leadPoolProbes;
+    return { placement: k < 0 || k % 2 === 1 ? "pool" : "inline", probe };
   }
 
   /**
@@ -89,15 +109,17 @@ export class AutoPlacement {
     const t0 = performance.now();
     const result = work();
     const ns = ((performance.now() - t0) * 1e6) / Math.max(1, events);
-    // A pipeline this slow is not a JIT artefact: stop warming up, decide soon.
+    // A pipeline this slow is not a JIT artefact: stop warming up, decide soon. (This
+    // chunk is no sample: the first chunks of a pipeline may pay its lazy set-up.)
     if (placement === "inline" && ns > EXPENSIVE_NS) this.expensive = true;
     if (this.warmUpChunks >= 0 && probe >= this.warmUpChunks && counts()) (placement === "inline" ? this.inlineNs : this.poolNs).push(ns);
     const have = Math.min(this.inlineNs.length, this.poolNs.length);
-    if (this.decided || have < EARLY_SAMPLES) return result;
+    if (this.decided || have < 1) return result;
     const { inlineNsPerEvent, poolNsPerEvent } = this.measured;
     const threshold = POOL_FACTOR * poolNsPerEvent + MARGIN_NS;
-    if (inlineNsPerEvent > CLEAR_FACTOR * threshold) this.decided = "pool";
-    else if (CLEAR_FACTOR * inlineNsPerEvent < threshold) this.decided = "inline";
+    const clear = have >= EARLY_SAMPLES ? CLEAR_FACTOR : VERY_CLEAR_FACTOR;
+    if (inlineNsPerEvent > clear * threshold) this.decided = "pool";
+    else if (clear * inlineNsPerEvent < threshold) this.decided = "inline";
     else if (have >= (this.expensive ? EXPENSIVE_SAMPLES : SAMPLES)) this.decided = inlineNsPerEvent > threshold ? "pool" : "inline";
     return result;
   }

@@ -123,37 +123,47 @@ describe("AutoPlacement", () => {
     expect(ap.choice).toBe("pool");
   });
 
-  it("an expensive pipeline (> 20 µs per event inline) ends the warm-up early; a clear case is decided on 2 samples of each path", () => {
-    const ap = new AutoPlacement();
+  it("an expensive pipeline (> 20 µs per event inline) ends the warm-up at once, gives each worker a pool probe first, and a very clear case is decided on one sample of each path", () => {
+    const ap = new AutoPlacement(2);
     const first = ap.next(100);
     expect(first).toEqual({ placement: "inline", probe: 0 });
     measureAt(ap, first.probe, "inline", 100, 50_000);
-    // The next chunk is the last of the warm-up, then the paths alternate at once.
-    const used = drive(ap, 1, 100, { inline: 50_000, pool: 1000 });
-    expect(used).toEqual(["inline"]);
+    // That chunk was no sample (a pipeline's first chunk may pay its lazy set-up).
     expect(ap.measured.inlineNsPerEvent).toBeNaN();
-    expect(drive(ap, 3, 100, { inline: 50_000, pool: 1000 })).toEqual(["inline", "pool", "inline"]);
-    expect(ap.choice).toBeUndefined(); // 2 inline samples, 1 pool sample
-    drive(ap, 1, 100, { inline: 50_000, pool: 1000 });
-    expect(ap.choice).toBe("pool"); // 50 µs > 2 × (6 × 1 µs + 0.5 µs)
+    expect(drive(ap, 2, 100, { inline: 50_000, pool: 1000 })).toEqual(["pool", "pool"]);
+    expect(ap.choice).toBeUndefined();
+    expect(drive(ap, 1, 100, { inline: 50_000, pool: 1000 })).toEqual(["inline"]);
+    expect(ap.choice).toBe("pool"); // 50 µs > 4 × (6 × 1 µs + 0.5 µs)
   });
 
   it("an expensive pipeline whose case is close is decided on 4 samples of each path", () => {
     const ap = new AutoPlacement();
-    drive(ap, 2, 100, { inline: 30_000, pool: 4000 }); // warm-up
-    drive(ap, 7, 100, { inline: 30_000, pool: 4000 });
+    drive(ap, 1, 100, { inline: 30_000, pool: 4000 }); // warm-up
+    expect(drive(ap, 7, 100, { inline: 30_000, pool: 4000 })).toEqual(["pool", "inline", "pool", "inline", "pool", "inline", "pool"]);
     expect(ap.choice).toBeUndefined(); // 30 µs vs a threshold of 24.5 µs: not clear
     drive(ap, 1, 100, { inline: 30_000, pool: 4000 });
     expect(ap.choice).toBe("pool");
   });
 
   it.each([
-    { inline: 1000, pool: 1000, choice: "inline" }, // inline under half the threshold (6.5 µs)
-    { inline: 14_000, pool: 1000, choice: "pool" }, // inline over twice the threshold
+    { inline: 2000, pool: 1000, choice: "inline" }, // inline under half the threshold (6.5 µs), not under a quarter
+    { inline: 14_000, pool: 1000, choice: "pool" }, // inline over twice the threshold, not over 4 times
   ])("a clear case ($inline ns inline vs $pool ns pool) is decided after 2 samples of each path", ({ inline, pool, choice }) => {
     const ap = new AutoPlacement();
     drive(ap, 9, 1000, { inline: 100, pool: 100 }); // warm-up
     drive(ap, 3, 1000, { inline, pool });
+    expect(ap.choice).toBeUndefined();
+    drive(ap, 1, 1000, { inline, pool });
+    expect(ap.choice).toBe(choice);
+  });
+
+  it.each([
+    { inline: 1000, pool: 1000, choice: "inline" }, // inline under a quarter of the threshold (6.5 µs)
+    { inline: 30_000, pool: 1000, choice: "pool" }, // inline over 4 times the threshold
+  ])("a very clear case ($inline ns inline vs $pool ns pool) is decided after 1 sample of each path", ({ inline, pool, choice }) => {
+    const ap = new AutoPlacement();
+    drive(ap, 9, 1000, { inline: 100, pool: 100 }); // warm-up
+    drive(ap, 1, 1000, { inline, pool });
     expect(ap.choice).toBeUndefined();
     drive(ap, 1, 1000, { inline, pool });
     expect(ap.choice).toBe(choice);
