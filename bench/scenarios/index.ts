@@ -15,6 +15,7 @@ import { durable } from "./durable.js";
 import { parallel } from "./parallel.js";
 import { floor } from "./floor.js";
 import { many } from "./many.js";
+import { consume } from "./consume.js";
 
 /** Every benchmark scenario, in run order (selftest checks the runner itself and is quick). */
 export const scenarios: Scenario[] = [
@@ -28,6 +29,7 @@ export const scenarios: Scenario[] = [
   memory as Scenario,
   flush as Scenario,
   durable as Scenario,
+  consume as Scenario,
   broker as Scenario,
   selftest,
 ];
