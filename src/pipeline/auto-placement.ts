@@ -44,8 +44,8 @@ const EARLY_SAMPLES = 2;
 const CLEAR_FACTOR = 2;
 /**
  * Beyond this factor one sample of each path decides: a 50 µs validator against a
- * hand-over of ~1 µs is 5x past the threshold, and every inline probe holds one core to
- * a single chunk while the other idles.
+ * hand-over of ~1 µs is nearly 8x past the pool's threshold (6.5 µs), and every further
+ * inline probe costs a chunk of that work on the main thread.
  */
 const VERY_CLEAR_FACTOR = 4;
 
