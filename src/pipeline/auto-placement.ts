@@ -6,9 +6,11 @@
  * chunk over (the structured clone inside `postMessage`). The first chunks of a pipeline
  * run inline to warm the JIT; the next ones alternate between both paths while the
  * main-thread time of each is measured; then the pipeline stays on the cheaper path.
- * A very clear case is decided after one sample of each path, a clear one after two, a
- * close one after six (four for an expensive pipeline). After a chunk that shows the
- * pipeline expensive, the warm-up ends and each worker gets a pool probe first.
+ * A very clear case for inline is decided after one sample of each path, a clear case
+ * after two, a close one after six (four for an expensive pipeline). After a chunk that
+ * shows the pipeline expensive, the warm-up ends and each worker gets a pool probe before
+ * every inline probe; if the next inline probe is cheap, the expensive chunk was a lazy
+ * set-up, and the warm-up starts over.
  */
 
 /** Events run inline before measuring: the JIT needs thousands of calls to settle. */
@@ -43,9 +45,8 @@ const MARGIN_NS = 500;
 const EARLY_SAMPLES = 2;
 const CLEAR_FACTOR = 2;
 /**
- * Beyond this factor one sample of each path decides: a 50 µs validator against a
- * hand-over of ~1 µs is nearly 8x past the pool's threshold (6.5 µs), and every further
- * inline probe costs a chunk of that work on the main thread.
+ * An inline path this many times under the pool's threshold is decided on one sample of
+ * each path: a cheap pipeline then stops paying for pool probes at once.
  */
 const VERY_CLEAR_FACTOR = 4;
 
@@ -56,7 +57,7 @@ export class AutoPlacement {
   private warmUpEvents = 0;
   private warmUpChunks = -1;
   private expensive = false;
-  /** Pool probes that open the probing of an expensive pipeline (one per worker). */
+  /** Pool probes before each inline probe of an expensive pipeline (one per worker); 0: alternate. */
   private leadPoolProbes = 0;
 
   /** `threads`: the pool's workers; an expensive pipeline gets that many pool probes first. */
@@ -96,8 +97,12 @@ export class AutoPlacement {
         return { placement: "inline", probe };
       }
     }
-    const k = probe - this.warmUpChunks - this.leadPoolProbes;
-    return { placement: k < 0 || k % 2 === 1 ? "pool" : "inline", probe };
+    const k = probe - this.warmUpChunks;
+    // A cheap pipeline alternates; an expensive one sends each worker a chunk before
+    // every inline probe, so no worker idles while the main thread runs that probe.
+    const period = this.leadPoolProbes + (this.leadPoolProbes > 0 ? 1 : 2);
+    const inline = this.leadPoolProbes > 0 ? k % period === period - 1 : k % 2 === 0;
+    return { placement: inline ? "inline" : "pool", probe };
   }
 
   /**
@@ -109,17 +114,30 @@ export class AutoPlacement {
     const t0 = performance.now();
     const result = work();
     const ns = ((performance.now() - t0) * 1e6) / Math.max(1, events);
-    // A pipeline this slow is not a JIT artefact: stop warming up, decide soon. (This
-    // chunk is no sample: the first chunks of a pipeline may pay its lazy set-up.)
-    if (placement === "inline" && ns > EXPENSIVE_NS) this.expensive = true;
-    if (this.warmUpChunks >= 0 && probe >= this.warmUpChunks && counts()) (placement === "inline" ? this.inlineNs : this.poolNs).push(ns);
+    const probing = this.warmUpChunks >= 0 && probe >= this.warmUpChunks;
+    if (placement === "inline" && ns > EXPENSIVE_NS) {
+      // A pipeline this slow is not a JIT artefact: stop warming up, decide soon. (This
+      // chunk is no sample: the first chunks of a pipeline may pay its lazy set-up.)
+      this.expensive = true;
+    } else if (placement === "inline" && this.leadPoolProbes > 0 && probing && !this.decided) {
+      // It was the set-up after all (a schema compiled on first use): a cheap pipeline
+      // needs its warm-up, and its probes so far measured a cold JIT.
+      this.expensive = false;
+      this.warmUpChunks = -1;
+      this.leadPoolProbes = 0;
+      this.inlineNs.length = 0;
+      this.poolNs.length = 0;
+      return result;
+    }
+    if (probing && counts()) (placement === "inline" ? this.inlineNs : this.poolNs).push(ns);
     const have = Math.min(this.inlineNs.length, this.poolNs.length);
     if (this.decided || have < 1) return result;
     const { inlineNsPerEvent, poolNsPerEvent } = this.measured;
     const threshold = POOL_FACTOR * poolNsPerEvent + MARGIN_NS;
-    const clear = have >= EARLY_SAMPLES ? CLEAR_FACTOR : VERY_CLEAR_FACTOR;
-    if (inlineNsPerEvent > clear * threshold) this.decided = "pool";
-    else if (clear * inlineNsPerEvent < threshold) this.decided = "inline";
+    // One sample decides only for inline: noise (a GC pause) inflates an inline sample and
+    // could fake an expensive pipeline, but cannot make one look cheap.
+    if (have >= EARLY_SAMPLES && inlineNsPerEvent > CLEAR_FACTOR * threshold) this.decided = "pool";
+    else if ((have >= EARLY_SAMPLES ? CLEAR_FACTOR : VERY_CLEAR_FACTOR) * inlineNsPerEvent < threshold) this.decided = "inline";
     else if (have >= (this.expensive ? EXPENSIVE_SAMPLES : SAMPLES)) this.decided = inlineNsPerEvent > threshold ? "pool" : "inline";
     return result;
   }

@@ -69,11 +69,9 @@ export class ThreadPool {
     if (!this.placements) return this.runOnPool(input, transfer);
     const key = this.keyOf(input.specs);
     let placement = this.placements.get(key);
-    if (!placement) {
-      this.placements.set(key, (placement = new AutoPlacement(this.threads)));
-      // The workers start while the first chunks run inline, so the pool probes find them up.
-      this.startPool();
-    }
+    // The workers start with the first pool probe: started with the first chunk, they
+    // took the CPU a cheap pipeline's warm-up needed (auto ran at 0.8x inline).
+    if (!placement) this.placements.set(key, (placement = new AutoPlacement(this.threads)));
     if (placement.choice === "pool") return this.runOnPool(input, transfer);
     if (placement.choice === "inline") return this.runInline(input);
     // While probing, chunks take turns: each one is placed only after the chunks before it
