@@ -63,6 +63,8 @@ export interface ConsumedEvent {
 const DEFAULT_MAX_BUFFERED = 10_000;
 const DEFAULT_POLL_MAX = 1000;
 const DEFAULT_POLL_TIMEOUT_MS = 1000;
+/** Events an iterator takes from the buffer at once. */
+const ITERATION_RUN = 256;
 
 /** Received records not yet handed out: the rest of one read batch. */
 interface Pending {
@@ -149,10 +151,20 @@ export class Consumer implements AsyncIterable<ConsumedEvent> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ConsumedEvent> {
+    // Events leave the buffer a run at a time and are handed out one by one from it: one
+    // #take per run, not per event.
+    let run: ConsumedEvent[] = [];
+    let at = 0;
+    const done: IteratorResult<ConsumedEvent> = { value: undefined, done: true };
     return {
-      next: async () => {
-        const [event] = await this.#take(1, Infinity);
-        return event ? { value: event, done: false } : { value: undefined, done: true };
+      next: () => {
+        if (this.#closing) return Promise.resolve(done);
+        if (at < run.length) return Promise.resolve({ value: run[at++]!, done: false });
+        return this.#take(ITERATION_RUN, Infinity).then((events) => {
+          run = events;
+          at = 0;
+          return events.length > 0 ? { value: run[at++]!, done: false } : done;
+        });
       },
       // `break` out of for-await: close, so no follow stream outlives the loop.
       return: async () => {

@@ -215,6 +215,32 @@ export function driverConformance(name: string, target: ConformanceTarget): void
       expect(await failure(log.commitCursor(`no-${topic}`, "c1", 0, 1))).toMatchObject({ code: "UNKNOWN_TOPIC", retriable: false });
     });
 
+    it("fences the cursor commits of an instance a newer one replaced (claims raise a generation per partition)", async () => {
+      const { log, topic } = await setup(2);
+      if (!log.claimCursor) throw new Error("this driver does not fence cursors");
+      // Without claims, commits work as before.
+      await log.commitCursor(topic, "f", 0, 5);
+      const a = await log.claimCursor(topic, "f", 0);
+      expect(a).toMatchObject({ nextOffset: 5 });
+      await log.commitCursor(topic, "f", 0, 9, a.generation);
+      const b = await log.claimCursor(topic, "f", 0);
+      expect(b).toEqual({ nextOffset: 9, generation: a.generation + 1 });
+      expect(await failure(log.commitCursor(topic, "f", 0, 7, a.generation))).toMatchObject({ code: "FENCED", retriable: false });
+      expect(await failure(log.commitCursor(topic, "f", 0, 7))).toMatchObject({ code: "FENCED" });
+      expect(await failure(log.commitCursor(topic, "f", 0, 7, b.generation + 5))).toMatchObject({ code: "FENCED" });
+      await log.commitCursor(topic, "f", 0, 12, b.generation);
+      expect(await log.fetchCursor(topic, "f", 0)).toBe(12);
+      // Per partition: a claim of partition 1 fences nobody on partition 0.
+      const other = await log.claimCursor(topic, "f", 1);
+      expect(other.nextOffset).toBeUndefined();
+      await log.commitCursor(topic, "f", 1, 3, other.generation);
+      await log.commitCursor(topic, "f", 0, 13, b.generation);
+      expect([await log.fetchCursor(topic, "f", 0), await log.fetchCursor(topic, "f", 1)]).toEqual([13, 3]);
+      // Claims racing each other each get a generation of their own.
+      const racing = await Promise.all(Array.from({ length: 5 }, () => log.claimCursor!(topic, "race", 0)));
+      expect(new Set(racing.map((r) => r.generation)).size).toBe(5);
+    });
+
     it("fails with typed errors that say whether a retry may help", async () => {
       const { log, topic, description, appender } = await setup(1);
       const noTopic = await failure(read(log, { topic: `no-${topic}`, partition: 0, start: "earliest", follow: true }));

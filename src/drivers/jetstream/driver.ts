@@ -100,8 +100,12 @@ export class JetStreamDriver implements LogDriver {
     return readPartition({ logger: this.logger, js: this.readerJs, jsm: this.readerJsm, catalog: this.catalog, timeoutMs: this.timeoutMs }, request);
   }
 
-  commitCursor(topic: string, consumer: string, partition: number, nextOffset: EventID): Promise<void> {
-    return this.cursors.commit(topic, consumer, partition, nextOffset);
+  commitCursor(topic: string, consumer: string, partition: number, nextOffset: EventID, generation?: number): Promise<void> {
+    return this.cursors.commit(topic, consumer, partition, nextOffset, generation);
+  }
+
+  claimCursor(topic: string, consumer: string, partition: number): Promise<{ nextOffset: EventID | undefined; generation: number }> {
+    return this.cursors.claim(topic, consumer, partition);
   }
 
   fetchCursor(topic: string, consumer: string, partition: number): Promise<EventID | undefined> {
