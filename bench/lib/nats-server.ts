@@ -136,6 +136,7 @@ export async function startNatsCluster(): Promise<NatsCluster> {
   });
   await Promise.all(nodes.map((n) => n.start()));
   await jetStreamReady(nodes.map((n) => n.address));
+  await placementReady(nodes.map((n) => n.address), nodes.length);
   return {
     url: `nats://${nodes.map((n) => n.address).join(",")}`,
     nodes,
@@ -161,6 +162,39 @@ export async function jetStreamReady(servers: string[], timeoutMs = 30_000): Pro
       }
       if (Date.now() > deadline) throw new Error(`JetStream of ${servers.join(",")} not ready within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    await nc.close();
+  }
+}
+
+/**
+ * Waits until the cluster can place a stream on `replicas` nodes: right after the meta
+ * leader is elected, the other peers may not have reported yet, and a stream of 3
+ * replicas is refused with "no suitable peers for placement". Probes with a throwaway
+ * stream, at most 30 s.
+ */
+async function placementReady(servers: string[], replicas: number, timeoutMs = 30_000): Promise<void> {
+  const nc = await connect({ servers });
+  const name = `PLACEMENT_PROBE_${process.pid}`;
+  const ask = async (subject: string, body?: unknown) =>
+    JSON.parse(new TextDecoder().decode((await nc.request(subject, body === undefined ? undefined : JSON.stringify(body), { timeout: 2000 })).data)) as { error?: { description: string } };
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      let last = "no answer";
+      try {
+        const created = await ask(`$JS.API.STREAM.CREATE.${name}`, { name, subjects: [`placement.probe.${process.pid}`], num_replicas: replicas, storage: "memory" });
+        if (!created.error) {
+          await ask(`$JS.API.STREAM.DELETE.${name}`);
+          return;
+        }
+        last = created.error.description;
+      } catch (err) {
+        last = (err as Error).message;
+      }
+      if (Date.now() > deadline) throw new Error(`the cluster ${servers.join(",")} could not place ${replicas} replicas within ${timeoutMs} ms: ${last}`);
+      await new Promise((r) => setTimeout(r, 250));
     }
   } finally {
     await nc.close();
