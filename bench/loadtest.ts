@@ -106,7 +106,7 @@ interface Server {
 /** The example server as a child process; resolves once it prints its address. */
 async function startServer(cpuProf: string | undefined): Promise<Server> {
   const nodeArgs = cpuProf ? ["--cpu-prof", "--cpu-prof-dir", cpuProf] : [];
-  const child = spawn(process.execPath, [...nodeArgs, SERVER, "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...nodeArgs, SERVER, "--port", "0", "--fsync", "interval"], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (out += d.toString()));

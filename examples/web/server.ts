@@ -20,6 +20,7 @@ const USAGE = `usage: node dist/examples/web/server.js [options]
   --host HOST    HTTP address (default 127.0.0.1)
   --broker URL   a running broker, e.g. tributary://127.0.0.1:9292 (default: an embedded one)
   --data DIR     data directory of the embedded broker (default: temporary, removed on exit)
+  --fsync POLICY the embedded broker's fsync policy: always (default), interval or never
   --topic NAME   topic to produce to, created if missing (default items)
   --wal DIR      write-ahead log of POST /items/durable (default: temporary, removed on exit;
                  give a lasting DIR to have a restarted server deliver what a crash left)
@@ -33,6 +34,7 @@ try {
       host: { type: "string", default: "127.0.0.1" },
       broker: { type: "string" },
       data: { type: "string" },
+      fsync: { type: "string", default: "always" },
       topic: { type: "string", default: "items" },
       wal: { type: "string" },
       help: { type: "boolean", default: false },
@@ -48,6 +50,8 @@ if (args.help) {
 const port = Number(args.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) usageError(`--port must be an integer in 0..65535, got '${args.port}'`);
 if (args.broker && args.data) usageError("--data is for the embedded broker; leave it out with --broker");
+const fsync = args.fsync as "always" | "interval" | "never";
+if (!["always", "interval", "never"].includes(fsync)) usageError(`--fsync must be always, interval or never, got '${args.fsync}'`);
 
 // What the server made for itself goes when it exits (after the shutdown has flushed).
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "tributary-web-"));
@@ -67,7 +71,7 @@ try {
   const options = { logger: app.log, metrics: { registry } };
   const driver = args.broker
     ? await Driver.connect(args.broker, options)
-    : await Driver.embedded({ dir: args.data ?? path.join(scratch, "broker"), ...options });
+    : await Driver.embedded({ dir: args.data ?? path.join(scratch, "broker"), fsync, ...options });
   // SIGTERM / SIGINT: stop accepting and finish the requests in flight (app.close), then
   // flush every producer, then exit 0 (1 if events were lost).
   shutdownOnSignals(driver, {
