@@ -60,13 +60,14 @@ export class AutoPlacement {
   /** Pool probes before each inline probe of an expensive pipeline (one per worker); 0: alternate. */
   private leadPoolProbes = 0;
 
-  /** `threads`: the pool's workers; an expensive pipeline gets that many pool probes first. */
-  constructor(private readonly threads = 1) {}
   private readonly inlineNs: number[] = [];
   private readonly poolNs: number[] = [];
   private decided: Placement | undefined;
   /** @internal The chain probing chunks wait on (see ThreadPool.run). */
   turn: Promise<void> = Promise.resolve();
+
+  /** `threads`: the pool's workers; an expensive pipeline gets that many pool probes first. */
+  constructor(private readonly threads = 1) {}
 
   /** The decision, or undefined while probing. */
   get choice(): Placement | undefined {
@@ -97,11 +98,11 @@ export class AutoPlacement {
         return { placement: "inline", probe };
       }
     }
+    // A cheap pipeline alternates, inline first; an expensive one sends each worker a chunk
+    // before every inline probe, so no worker idles while the main thread runs that probe.
     const k = probe - this.warmUpChunks;
-    // A cheap pipeline alternates; an expensive one sends each worker a chunk before
-    // every inline probe, so no worker idles while the main thread runs that probe.
-    const period = this.leadPoolProbes + (this.leadPoolProbes > 0 ? 1 : 2);
-    const inline = this.leadPoolProbes > 0 ? k % period === period - 1 : k % 2 === 0;
+    const lead = this.leadPoolProbes;
+    const inline = lead === 0 ? k % 2 === 0 : k % (lead + 1) === lead;
     return { placement: inline ? "inline" : "pool", probe };
   }
 
